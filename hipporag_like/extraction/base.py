@@ -1,0 +1,103 @@
+"""The extractor protocol and the cache wrapper every backend shares.
+
+An extractor maps passages to `Extraction`s (entities + triples, raw strings as produced).
+Normalisation into phrase nodes happens later, in the graph builder, so every backend stays
+comparable and the cached output stays what the backend actually said.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from ..cache import KeyValueCache
+from ..corpus import Passage
+from ..progress import Progress
+
+Triple = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    passage_id: str
+    entities: tuple[str, ...]
+    triples: tuple[Triple, ...]
+    # Counted problems in the backend's answer (malformed triples and the like).
+    dropped_triples: int = 0
+    # Set when the backend gave up on this passage (quarantined): indexed without triples,
+    # never cached as done, listed in the run's summary.
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"entities": list(self.entities), "triples": [list(t) for t in self.triples], "dropped_triples": self.dropped_triples},
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, passage_id: str, raw: str) -> "Extraction":
+        data = json.loads(raw)
+        return cls(
+            passage_id=passage_id,
+            entities=tuple(data["entities"]),
+            triples=tuple(tuple(t) for t in data["triples"]),  # type: ignore[misc]
+            dropped_triples=int(data.get("dropped_triples", 0)),
+        )
+
+
+class Extractor(Protocol):
+    """What the index builder needs from an extraction backend."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies backend, model and prompt/rule version: the cache key and the manifest entry."""
+        ...
+
+    def extract(self, passages: Sequence[Passage], progress: Progress) -> list[Extraction]:
+        """One Extraction per passage, in order."""
+        ...
+
+
+@dataclass
+class CachedExtractor:
+    """Runs an extractor only on passages it has not seen, storing results batch by batch.
+
+    A killed run resumes where it stopped: finished batches are already in the cache.
+    """
+
+    inner: Extractor
+    cache: KeyValueCache
+    batch_size: int = 64
+    hits: int = field(default=0, init=False)
+    failed: list[Extraction] = field(default_factory=list, init=False)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def _key(self, passage: Passage) -> str:
+        return f"extract\x1f{self.inner.fingerprint}\x1f{passage.id}"
+
+    def extract(self, passages: Sequence[Passage], progress: Progress) -> list[Extraction]:
+        found = self.cache.get_many([self._key(p) for p in passages])
+        results: dict[str, Extraction] = {}
+        todo: list[Passage] = []
+        for passage in passages:
+            raw = found.get(self._key(passage))
+            if raw is None:
+                todo.append(passage)
+            else:
+                results[passage.id] = Extraction.from_json(passage.id, raw)
+        self.hits = len(passages) - len(todo)
+        with progress.bar("extracting", total=len(passages), initial=self.hits) as bar:
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                extracted = self.inner.extract(batch, progress)
+                self.cache.put_many({self._key(p): e.to_json() for p, e in zip(batch, extracted) if e.error is None})
+                for passage, extraction in zip(batch, extracted):
+                    results[passage.id] = extraction
+                bar.update(len(batch))
+        ordered = [results[p.id] for p in passages]
+        self.failed = [e for e in ordered if e.error is not None]
+        return ordered

@@ -1,0 +1,62 @@
+"""Pure ranking kernels: seed weighting and score fusion. Arrays in, arrays out."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def min_max(scores: np.ndarray) -> np.ndarray:
+    """Rescale to [0, 1]; a constant vector becomes all ones (every entry equally good)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores
+    low, high = scores.min(), scores.max()
+    if high - low < 1e-12:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)
+
+
+def fact_phrase_weights(
+    fact_hits: Sequence[tuple[int, float]],
+    fact_phrases: Sequence[tuple[int, int]],
+    specificity: np.ndarray,
+) -> np.ndarray:
+    """HippoRAG-2 seeding: each retrieved fact gives its subject and object phrase its score
+    times the phrase's specificity; a phrase reached by several facts gets the mean.
+
+    Args:
+        fact_hits: (fact index, similarity) of the retrieved facts.
+        fact_phrases: per fact, (subject phrase index, object phrase index).
+        specificity: per phrase, 1 / number of passages that mention it.
+    """
+    weights = np.zeros(len(specificity), dtype=np.float64)
+    occurrences = np.zeros(len(specificity), dtype=np.float64)
+    for fact, score in fact_hits:
+        for phrase in set(fact_phrases[fact]):
+            weights[phrase] += max(score, 0.0) * specificity[phrase]
+            occurrences[phrase] += 1
+    seen = occurrences > 0
+    weights[seen] /= occurrences[seen]
+    return weights
+
+
+def reciprocal_rank_fusion(rankings: Sequence[np.ndarray], weights: Sequence[float], k: int = 60) -> np.ndarray:
+    """Weighted RRF over full score vectors (higher score = better) of equal length."""
+    fused = np.zeros(len(rankings[0]), dtype=np.float64)
+    for scores, weight in zip(rankings, weights):
+        order = np.argsort(-np.asarray(scores), kind="stable")
+        ranks = np.empty(len(order), dtype=np.float64)
+        ranks[order] = np.arange(1, len(order) + 1)
+        fused += weight / (k + ranks)
+    return fused
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best scores, best first, ties broken by index (stable)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")
+    return order[:k]
