@@ -70,7 +70,12 @@ class SentenceTransformerEmbedder:
         if self.model not in _ST_MODELS:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
 
             path = bundled_minilm_path() if self.model == MINILM else self.model
             _ST_MODELS[self.model] = SentenceTransformer(path, device="cpu")

@@ -119,7 +119,7 @@ def synonym_pairs(vectors: np.ndarray, threshold: float, top_k: int, block: int 
     pairs: dict[tuple[int, int], float] = {}
     if n < 2 or top_k <= 0:
         return pairs
-    k = min(top_k + 1, n)
+    k = min(top_k, n - 1)
     for start in range(0, n, block):
         sims = vectors[start : start + block] @ vectors.T
         rows = np.arange(sims.shape[0])

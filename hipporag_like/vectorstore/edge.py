@@ -1,4 +1,9 @@
-"""Qdrant Edge: the real Qdrant engine in-process, one on-disk shard per collection."""
+"""Qdrant Edge: the real Qdrant engine in-process, one on-disk shard per collection.
+
+Shards are created without a write-ahead log: an index folder is written once in a staging
+folder, flushed, and only then published, so the WAL adds nothing, and without it any number
+of processes can open the same published shard for reading (a WAL is locked by its opener).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,10 @@ class EdgeVectorStore:
                 self._shards[collection] = qe.EdgeShard.load(str(path))
             elif create:
                 path.mkdir(parents=True)
-                config = qe.EdgeConfig(vectors={VECTOR_NAME: qe.EdgeVectorParams(size=self.dim, distance=qe.Distance.Cosine)})
+                config = qe.EdgeConfig(
+                    vectors={VECTOR_NAME: qe.EdgeVectorParams(size=self.dim, distance=qe.Distance.Cosine)},
+                    wal_enabled=False,
+                )
                 self._shards[collection] = qe.EdgeShard.create(str(path), config)
             else:
                 return None

@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv and install.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_QUESTION := Who founded the publishing house that released The Salt Ledger?
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first: the CPU wheel on local disk (otherwise pip pulls a multi-GB CUDA build)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/hipporag-like index examples/demo/corpus.json --index indexes/demo
+	$(BIN)/hipporag-like query "$(DEMO_QUESTION)" --index indexes/demo -k 5
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python eval/run_benchmarks.py
+
+clean:
+	rm -rf $(VENV) indexes/demo

@@ -1,0 +1,183 @@
+"""The `hipporag-like` command line: a thin layer over the library.
+
+Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 internal failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .config import PipelineConfig, RetrievalConfig, load_pipeline
+from .errors import HippoError
+from .progress import Progress
+from .retrieval import MODES
+
+DEFAULT_INDEX_ROOT = Path("indexes")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become a one-line message and exit code 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HippoError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="hipporag-like")
+def main() -> None:
+    """Multi-hop retrieval over a knowledge graph with Personalized PageRank.
+
+    \b
+    Example:
+      hipporag-like index examples/demo/corpus.json --index indexes/demo
+      hipporag-like query "Who founded the company that built the Gull?" --index indexes/demo
+    """
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to write (replaced atomically).")
+@click.option("--pipeline", type=click.Path(path_type=Path), help="Pipeline file (TOML); see pipelines/.")
+@click.option("--extractor", type=click.Choice(["spacy", "openie", "openai", "vllm"]), help="Extraction backend (overrides the pipeline).")
+@click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Reuse a HippoRAG OpenIE result file (implies --extractor openie).")
+@click.option("--qdrant-url", help="Store vectors on a Qdrant server instead of the embedded Qdrant Edge.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings (default: user cache dir).")
+@click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@guarded
+def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extractor: str | None, openie_file: Path | None,
+          qdrant_url: str | None, cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
+    """Build an index from CORPUS files or folders (.json, .jsonl, .csv, .txt/.md).
+
+    \b
+    Example:
+      hipporag-like index examples/demo/corpus.json --index indexes/demo
+      hipporag-like index corpus.json --index indexes/m --openie openie.json --json
+    """
+    from .corpus import read_corpus
+    from .index import Index
+
+    config = load_pipeline(pipeline) if pipeline else PipelineConfig()
+    if openie_file:
+        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    config = config.with_overrides("extractor", kind=extractor).with_overrides("vectors", url=qdrant_url)
+    if qdrant_url:
+        config = config.with_overrides("vectors", kind="qdrant")
+    progress = Progress.for_terminal(quiet or as_json)
+    started = time.monotonic()
+    report = read_corpus(corpus, skip_bad=skip_bad)
+    built = Index.build(report.passages, index_dir, config, cache_dir=cache_dir, progress=progress)
+    summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **built.stats()}
+    built.close()
+    if as_json:
+        _print_json(summary)
+    else:
+        edges = summary["edges"]
+        click.echo(
+            f"indexed {summary['passages']} passages into {index_dir}: {summary['phrases']} phrases, {summary['facts']} facts, "
+            f"{sum(edges.values())} edges, in {summary['seconds']} s"
+        )
+        if report.skipped:
+            click.echo(f"skipped {len(report.skipped)} bad records (first: {report.skipped[0]})", err=True)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1), help="How many passages.")
+@click.option("--mode", type=click.Choice(MODES), help="Retrieval mode (default: the index's, normally hybrid).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"query", "passages": [{"id", "title", "text", "score", "why"}]}.')
+@guarded
+def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: bool) -> None:
+    """Retrieve the passages that answer QUESTION, with why each was chosen.
+
+    \b
+    Example:
+      hipporag-like query "Where was the founder of Tidewater born?" --index indexes/demo -k 5 --json
+    """
+    from .index import Index
+
+    with Index.open(index_dir) as opened:
+        result = opened.retrieve(question, k=k, mode=mode)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    click.echo(f"Q: {question}  [{result.mode}]")
+    for rank, hit in enumerate(result.passages, start=1):
+        seeds = ", ".join(s.phrase for s in hit.why.seed_phrases[:4]) or "-"
+        click.echo(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds})")
+        click.echo(f"   {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}")
+
+
+@main.command()
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable counts.")
+@guarded
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Show what an index holds: passages, phrases, facts, edges by kind.
+
+    \b
+    Example:
+      hipporag-like stats --index indexes/demo --json
+    """
+    from .store import read_manifest
+
+    manifest = read_manifest(index_dir)
+    counts = manifest["counts"]
+    data = {
+        "index": str(index_dir),
+        "format_version": manifest["format_version"],
+        "embedder": manifest["embedder"]["fingerprint"],
+        "extractor": manifest["extractor"]["fingerprint"],
+        **counts,
+    }
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        click.echo(f"{key:>16}: {value}")
+
+
+def run() -> None:
+    """Console entry: unexpected exceptions exit 1 with a short message (traceback with HIPPORAG_DEBUG=1)."""
+    import os
+
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("HIPPORAG_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set HIPPORAG_DEBUG=1 for the traceback)", err=True)
+        sys.exit(1)
+
+
+__all__ = ["main", "run", "RetrievalConfig"]

@@ -1,0 +1,104 @@
+"""Corpus readers: every format, good and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hipporag_like.corpus import Passage, passage_id, read_corpus
+from hipporag_like.errors import InputError
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_json_list_of_title_text(tmp_path):
+    f = write(tmp_path / "c.json", json.dumps([{"title": "A", "text": "Alpha text."}, {"title": "B", "text": "Beta."}]))
+    passages = read_corpus([f]).passages
+    assert [(p.title, p.text) for p in passages] == [("A", "Alpha text."), ("B", "Beta.")]
+    assert passages[0].content == "A\nAlpha text."
+
+
+def test_ids_are_content_hashes(tmp_path):
+    a = write(tmp_path / "a.json", json.dumps([{"title": "A", "text": "Same."}]))
+    b = write(tmp_path / "b.jsonl", json.dumps({"title": "A", "text": "Same."}) + "\n")
+    assert read_corpus([a]).passages[0].id == read_corpus([b]).passages[0].id == passage_id("A", "Same.")
+    assert passage_id("A", "Same.") != passage_id("A", "Other.")
+
+
+def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
+    jsonl = write(tmp_path / "c.jsonl", '{"title": "J", "text": "Json line."}\n\n{"text": "No title."}\n')
+    csv = write(tmp_path / "c.csv", 'title,text\nC,"Comma, quoted."\n')
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    write(folder / "one.txt", "First file.")
+    write(folder / "sub" / "two.md", "# Second\nfile.")
+    write(folder / "ignored.bin", "nope")
+    hotpot = write(tmp_path / "h.json", json.dumps({"Hot": ["One sentence.", " Two sentences."]}))
+    passages = read_corpus([jsonl, csv, folder, hotpot]).passages
+    assert [(p.title, p.text) for p in passages] == [
+        ("J", "Json line."),
+        ("", "No title."),
+        ("C", "Comma, quoted."),
+        ("one", "First file."),
+        ("two", "# Second\nfile."),
+        ("Hot", "One sentence. Two sentences."),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.json", '[{"title": "A", "text": "x"},', "bad.json:1: invalid JSON"),
+        ("bad.json", '[{"title": "A"}]', 'record 0: missing field "text"'),
+        ("bad.json", '[{"title": "A", "text": "  "}]', 'record 0: field "text" is empty'),
+        ("bad.json", '[{"title": "A", "text": 3}]', 'record 0: field "text" must be a string, got int'),
+        ("bad.json", '[{"title": 5, "text": "x"}]', 'record 0: field "title" must be a string'),
+        ("bad.json", '[1]', "record 0: expected an object"),
+        ("bad.json", '"just a string"', "expected a JSON list"),
+        ("bad.json", '{"T": "not a list"}', 'title "T": expected a list of sentence strings'),
+        ("bad.json", '[{"title": "A", "text": "x"}, {"title": "A", "text": "x"}]', "record 1: duplicate of"),
+        ("bad.jsonl", '{"text": "ok"}\n{"text": \n', "bad.jsonl:2: invalid JSON"),
+        ("bad.csv", "name,body\na,b\n", 'CSV needs a "text" column'),
+        ("bad.json", "[]", "holds no passages"),
+        ("bad.xml", "<a/>", "unknown corpus format '.xml'"),
+    ],
+)
+def test_bad_input_names_file_and_record(tmp_path, name, content, message):
+    f = write(tmp_path / name, content)
+    with pytest.raises(InputError) as caught:
+        read_corpus([f])
+    text = str(caught.value)
+    assert message in text and name in text and "\n" not in text
+
+
+def test_non_utf8_names_line(tmp_path):
+    f = write(tmp_path / "latin.jsonl", b'{"text": "ok"}\n{"text": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=r"latin.jsonl:2: not valid UTF-8"):
+        read_corpus([f])
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder"):
+        read_corpus([tmp_path / "nope.json"])
+
+
+def test_skip_bad_counts_instead_of_failing(tmp_path):
+    f = write(tmp_path / "c.json", json.dumps([{"title": "A", "text": "ok"}, {"title": "B"}, {"title": "A", "text": "ok"}, {"text": ""}]))
+    report = read_corpus([f], skip_bad=True)
+    assert [p.title for p in report.passages] == ["A"]
+    assert len(report.skipped) == 3
+    assert any("duplicate" in s for s in report.skipped)
+
+
+def test_passage_make_is_frozen():
+    p = Passage.make("T", "body")
+    with pytest.raises(AttributeError):
+        p.text = "changed"  # type: ignore[misc]

@@ -1,0 +1,40 @@
+"""The no-LLM extractor on real spaCy output."""
+
+from __future__ import annotations
+
+from hipporag_like.corpus import Passage
+from hipporag_like.extraction.spacy_extractor import SpacyExtractor
+from hipporag_like.progress import QUIET
+from hipporag_like.text import normalize_phrase
+
+PASSAGE = Passage.make(
+    "Orrin Hale",
+    "Orrin Hale is a marine biologist born in Velmora. He founded the Kelpstone Institute in 1987 and later led the Castellan Society.",
+)
+
+
+def test_output_shape_and_content():
+    [extraction] = SpacyExtractor().extract([PASSAGE], QUIET)
+    assert extraction.passage_id == PASSAGE.id
+    assert extraction.entities[0] == "Orrin Hale"  # the title is the passage's own subject
+    assert {"Velmora", "1987"} <= set(extraction.entities) or "Velmora" in extraction.entities
+    assert all(len(t) == 3 and all(isinstance(x, str) and x for x in t) for t in extraction.triples)
+    normalised = {tuple(normalize_phrase(x) for x in t) for t in extraction.triples}
+    # "He founded ..." resolves the pronoun to the title.
+    assert ("orrin hale", "founded", "kelpstone institute") in normalised
+    # the conjoined verb borrows the subject
+    assert ("orrin hale", "led", "castellan society") in normalised
+
+
+def test_title_links_reach_every_entity():
+    [with_links] = SpacyExtractor(title_links=True).extract([PASSAGE], QUIET)
+    [without] = SpacyExtractor(title_links=False).extract([PASSAGE], QUIET)
+    linked = {normalize_phrase(t[2]) for t in with_links.triples if normalize_phrase(t[0]) == "orrin hale"}
+    assert {normalize_phrase(e) for e in with_links.entities[1:]} <= linked
+    assert not any(t[1] == "mentions" for t in without.triples)
+    assert SpacyExtractor(title_links=True).fingerprint != SpacyExtractor(title_links=False).fingerprint
+
+
+def test_question_entities():
+    found = SpacyExtractor().question_entities("Which society did the founder of the Kelpstone Institute lead?")
+    assert any("Kelpstone Institute" in f for f in found)
