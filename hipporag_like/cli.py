@@ -165,6 +165,58 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
+def _parse_ks(text: str) -> list[int]:
+    from .evaluation.metrics import RECALL_KS
+
+    try:
+        ks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got '{text}'") from None
+    bad = [k for k in ks if k not in RECALL_KS]
+    if not ks or bad:
+        raise click.BadParameter(f"k must be among {', '.join(map(str, RECALL_KS))}")
+    return ks
+
+
+@main.command("eval")
+@click.argument("dataset_dir", type=click.Path(path_type=Path))
+@click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Use the triples of a HippoRAG OpenIE file.")
+@click.option("--pipeline", type=click.Path(path_type=Path), help="Pipeline file (TOML).")
+@click.option("--mode", "modes", multiple=True, type=click.Choice(MODES), help="Mode to run (repeatable; default: all).")
+@click.option("--k", "ks", default="2,5,10", show_default=True, help="Recall cut-offs shown in the table.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: indexes/DATASET-EXTRACTOR); reused when it matches.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write results.json, results.md and recall.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@guarded
+def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: str,
+                 index_dir: Path | None, cache_dir: Path | None, out: Path | None, as_json: bool, quiet: bool) -> None:
+    """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json).
+
+    \b
+    Example:
+      hipporag-like eval ../shared/datasets/musique_100 --openie ../shared/datasets/musique_100/openie_gpt-3.5-turbo-1106.json --out eval/m
+      hipporag-like eval examples/demo --mode hybrid --mode dense --json
+    """
+    from .evaluation.report import markdown_table, write_report
+    from .evaluation.runner import evaluate
+
+    cutoffs = _parse_ks(ks)
+    config = load_pipeline(pipeline) if pipeline else PipelineConfig()
+    if openie_file:
+        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
+    report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
+    if out:
+        write_report(report, out)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        click.echo(f"{report.dataset}: {report.questions} questions, {report.passages} passages, extractor {report.extractor}")
+        click.echo(markdown_table(report, cutoffs))
+
+
 def run() -> None:
     """Console entry: unexpected exceptions exit 1 with a short message (traceback with HIPPORAG_DEBUG=1)."""
     import os

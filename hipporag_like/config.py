@@ -60,7 +60,9 @@ class RetrievalConfig:
     entity_top_k: int = 3  # phrase nodes linked per question entity (ppr-entity)
     dense_weight: float = 0.5  # share of the dense ranking in the hybrid fusion
     fusion_k: int = 60  # reciprocal-rank-fusion constant
-    bm25_weight: float = 0.0  # share of BM25 in the fact ranking (0 = embeddings only)
+    fact_candidates: int = 5  # facts fetched before re-ranking; the best fact_top_k seed the walk
+    fact_passage_weight: float = 0.0  # re-rank facts by sim + this x dense score of their passages
+    fusion: str = "rrf"  # hybrid: rrf (reciprocal ranks) | linear (min-max scores)
 
 
 @dataclass(frozen=True)

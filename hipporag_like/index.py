@@ -28,6 +28,7 @@ from .graph import build_edges, collect, synonym_pairs
 from .progress import QUIET, Progress
 from .results import RetrievalResult
 from .retrieval import Retriever, fact_point_id, passage_point_id, phrase_point_id
+from .text import content_hash
 from .store import FORMAT, FORMAT_VERSION, VECTORS_DIR, IndexData, publish, read_data, read_manifest, staging_folder, write_data, write_manifest
 from .vectorstore.base import VectorStore
 from .vectorstore.edge import EdgeVectorStore
@@ -124,6 +125,7 @@ class Index:
                 "embedder": {"fingerprint": embedder.fingerprint, "dim": embedder.dim},
                 "extractor": {"fingerprint": cached.fingerprint, "cache_hits": cached.hits},
                 "vectors": {"kind": config.vectors.kind, "prefix": prefix},
+                "corpus_hash": corpus_hash(passages),
                 "counts": {
                     "passages": len(passages),
                     "phrases": len(phrases.keys),
@@ -199,6 +201,11 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def corpus_hash(passages: Sequence[Passage]) -> str:
+    """Identifies a corpus by its passage ids in order: lets callers reuse a matching index."""
+    return content_hash("\n".join(p.id for p in passages).encode("utf-8"))
 
 
 def _old_server_prefix(path: Path) -> str | None:

@@ -105,13 +105,21 @@ class Retriever:
             return np.zeros(self.n_passages, dtype=np.float64)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
 
-    def fact_hits(self, query_vector: np.ndarray) -> list[tuple[int, float]]:
-        hits = self.store.search("facts", query_vector, self.config.fact_top_k)
-        return [(self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point]
+    def fact_hits(self, query_vector: np.ndarray, dense: np.ndarray) -> list[tuple[int, float]]:
+        """The question's closest facts; optionally re-ranked by how well their own passages
+        match the question, so a fact from an on-topic passage beats a look-alike."""
+        config = self.config
+        limit = max(config.fact_top_k, config.fact_candidates)
+        hits = [(self.fact_by_point[p], s) for p, s in self.store.search("facts", query_vector, limit) if p in self.fact_by_point]
+        if config.fact_passage_weight > 0 and hits:
+            support = min_max(dense)
+            rescored = [(f, s + config.fact_passage_weight * max(support[p] for p in self.data.facts.passages[f])) for f, s in hits]
+            hits = sorted(rescored, key=lambda hit: -hit[1])
+        return hits[: config.fact_top_k]
 
     # -- seeds -------------------------------------------------------------------------------
     def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray) -> _Seeds:
-        facts = self.fact_hits(query_vector)
+        facts = self.fact_hits(query_vector, dense)
         phrase_weights = fact_phrase_weights(facts, self.fact_phrases, self.specificity)
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
@@ -163,7 +171,10 @@ class Retriever:
         scores = walk
         if mode == "hybrid":
             w = self.config.dense_weight
-            scores = reciprocal_rank_fusion([walk, dense], [1.0 - w, w], self.config.fusion_k)
+            if self.config.fusion == "linear":
+                scores = (1.0 - w) * min_max(walk) + w * min_max(dense)
+            else:
+                scores = reciprocal_rank_fusion([walk, dense], [1.0 - w, w], self.config.fusion_k)
         return self._result(question, mode, scores, dense, seeds, k)
 
     def with_config(self, **changes: Any) -> "Retriever":

@@ -42,6 +42,7 @@ class ChatAnswer:
     # why it failed: "failed" = transient (retries ran out), "rejected" = the server refused this
     # request for good (e.g. a 400), "skipped" = never sent because the caller asked to stop
     error: str | None = None
+    attempts: int = 1  # requests actually sent for this answer (retries included; 0 if skipped)
 
     @property
     def tokens(self) -> int:

@@ -1,0 +1,63 @@
+"""Write an evaluation report: results.json, a markdown table and a PNG plot of Recall@k."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+from .metrics import RECALL_KS
+from .runner import EvalReport
+
+
+def markdown_table(report: EvalReport, ks: Sequence[int] = RECALL_KS) -> str:
+    header = "| mode | " + " | ".join(f"R@{k}" for k in ks) + " | latency mean / p50 / p95 (ms) |"
+    rule = "|---|" + "---:|" * len(ks) + "---:|"
+    rows = [
+        f"| {r.mode} | " + " | ".join(f"{r.recall[str(k)]:.1f}" for k in ks)
+        + f" | {r.latency_ms['mean']:.0f} / {r.latency_ms['p50']:.0f} / {r.latency_ms['p95']:.0f} |"
+        for r in report.results
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def write_report(report: EvalReport, folder: str | Path, title: str | None = None) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = report.to_json() | {"index_seconds": report.index_seconds, "eval_seconds": report.eval_seconds}
+    (folder / "results.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    lines = [
+        f"# {title or report.dataset}",
+        "",
+        f"{report.questions} questions, {report.passages} passages; extractor `{report.extractor}`; embedder `{report.embedder}`.",
+        f"Index build: {report.index_seconds if report.index_seconds is not None else 'reused'} s; evaluation: {report.eval_seconds} s.",
+        "",
+        markdown_table(report),
+        "",
+        "![Recall@k per mode](recall.png)",
+        "",
+    ]
+    (folder / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    plot_recall(report, folder / "recall.png", title)
+
+
+def plot_recall(report: EvalReport, path: Path, title: str | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    for result in report.results:
+        ax.plot(RECALL_KS, [result.recall[str(k)] for k in RECALL_KS], marker="o", label=result.mode)
+    ax.set_xscale("log")
+    ax.set_xticks(RECALL_KS, [str(k) for k in RECALL_KS])
+    ax.set_xlabel("k")
+    ax.set_ylabel("Recall@k (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(title or report.dataset)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
