@@ -64,6 +64,13 @@ def main() -> None:
 @click.option("--pipeline", type=click.Path(path_type=Path), help="Pipeline file (TOML); see pipelines/.")
 @click.option("--extractor", type=click.Choice(["spacy", "openie", "openai", "vllm"]), help="Extraction backend (overrides the pipeline).")
 @click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Reuse a HippoRAG OpenIE result file (implies --extractor openie).")
+@click.option("--llm-base-url", help="OpenAI-compatible server for --extractor openai (vllm serve, Ollama, OpenAI).")
+@click.option("--llm-model", help="Model name for the LLM extractor.")
+@click.option("--dry-run", is_flag=True, help="Count passages and estimate LLM tokens (and cost); call nothing, write nothing.")
+@click.option("--price-in", type=float, help="With --dry-run: price per million input tokens.")
+@click.option("--price-out", type=float, help="With --dry-run: price per million output tokens.")
+@click.option("--max-tokens-budget", type=click.IntRange(min=1), help="Stop (resumably) once the LLM has used this many tokens.")
+@click.option("--retry-failed", is_flag=True, help="Ask the LLM again for passages quarantined by an earlier run.")
 @click.option("--qdrant-url", help="Store vectors on a Qdrant server instead of the embedded Qdrant Edge.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings (default: user cache dir).")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
@@ -71,6 +78,8 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
 def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extractor: str | None, openie_file: Path | None,
+          llm_base_url: str | None, llm_model: str | None, dry_run: bool, price_in: float | None, price_out: float | None,
+          max_tokens_budget: int | None, retry_failed: bool,
           qdrant_url: str | None, cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
     """Build an index from CORPUS files or folders (.json, .jsonl, .csv, .txt/.md).
 
@@ -78,8 +87,11 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
     Example:
       hipporag-like index examples/demo/corpus.json --index indexes/demo
       hipporag-like index corpus.json --index indexes/m --openie openie.json --json
+      hipporag-like index corpus.json --index indexes/v --pipeline pipelines/vllm-serve.toml --dry-run
     """
+    from .cache import KeyValueCache, default_cache_dir
     from .corpus import read_corpus
+    from .extraction.factory import make_extractor
     from .index import Index
 
     config = load_pipeline(pipeline) if pipeline else PipelineConfig()
@@ -88,12 +100,26 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
     config = config.with_overrides("extractor", kind=extractor).with_overrides("vectors", url=qdrant_url)
     if qdrant_url:
         config = config.with_overrides("vectors", kind="qdrant")
+    config = config.with_overrides("extractor", base_url=llm_base_url, model=llm_model)
+    uses_llm = config.extractor.kind in ("openai", "vllm")
     progress = Progress.for_terminal(quiet or as_json)
     started = time.monotonic()
     report = read_corpus(corpus, skip_bad=skip_bad)
-    built = Index.build(report.passages, index_dir, config, cache_dir=cache_dir, progress=progress)
-    summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **built.stats()}
-    built.close()
+    cache = KeyValueCache(cache_dir or default_cache_dir())
+    try:
+        if dry_run:
+            _dry_run(report.passages, config, cache, price_in, price_out, retry_failed, as_json)
+            return
+        chosen = make_extractor(config.extractor, cache=cache, retry_failed=retry_failed, max_tokens_budget=max_tokens_budget) if uses_llm else None
+        built = Index.build(report.passages, index_dir, config, cache_dir=cache_dir, progress=progress, extractor=chosen)
+        summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **built.stats()}
+        built.close()
+        if uses_llm:
+            from .extraction.llm_extractor import quarantined_for_config
+
+            summary["quarantined"] = [{"passage_id": r.passage_id, "title": r.title, "step": r.step, "error": r.error} for r in quarantined_for_config(config.extractor, cache)]
+    finally:
+        cache.close()
     if as_json:
         _print_json(summary)
     else:
@@ -104,6 +130,25 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
         )
         if report.skipped:
             click.echo(f"skipped {len(report.skipped)} bad records (first: {report.skipped[0]})", err=True)
+        for record in summary.get("quarantined", []):
+            click.echo(f"quarantined: {record['title'] or record['passage_id']} ({record['step']}): {record['error']}", err=True)
+
+
+def _dry_run(passages: list, config: PipelineConfig, cache: Any, price_in: float | None, price_out: float | None,
+             retry_failed: bool, as_json: bool) -> None:
+    """Estimate what extraction would still cost; no LLM call, nothing written."""
+    if config.extractor.kind not in ("openai", "vllm"):
+        data = {"passages": len(passages), "extractor": config.extractor.kind, "llm_calls": 0}
+        _print_json(data) if as_json else click.echo(f"{len(passages)} passages; extractor '{config.extractor.kind}' makes no LLM calls")
+        return
+    from .extraction.llm_extractor import estimate_for_config
+
+    estimate = estimate_for_config(passages, config.extractor, cache, price_in_per_million=price_in,
+                                   price_out_per_million=price_out, retry_failed=retry_failed)
+    if as_json:
+        _print_json({key: getattr(estimate, key) for key in ("passages", "already_done", "requests", "input_tokens", "output_tokens", "cost", "tokenizer")})
+    else:
+        click.echo("\n".join(estimate.lines()))
 
 
 @main.command()

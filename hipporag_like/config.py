@@ -55,14 +55,15 @@ class VectorsConfig:
 class RetrievalConfig:
     mode: str = "hybrid"
     damping: float = 0.5
-    fact_top_k: int = 5
-    passage_node_weight: float = 0.05
-    entity_top_k: int = 3  # phrase nodes linked per question entity (ppr-entity)
-    dense_weight: float = 0.5  # share of the dense ranking in the hybrid fusion
-    fusion_k: int = 60  # reciprocal-rank-fusion constant
-    fact_candidates: int = 5  # facts fetched before re-ranking; the best fact_top_k seed the walk
-    fact_passage_weight: float = 0.0  # re-rank facts by sim + this x dense score of their passages
-    fusion: str = "rrf"  # hybrid: rrf (reciprocal ranks) | linear (min-max scores)
+    passage_node_weight: float = 0.05  # dense passage scores as weak passage-node seeds
+    fact_top_k: int = 5  # ppr-fact (HippoRAG 2): facts seeding the walk, ranked by embedding alone
+    entity_top_k: int = 3  # ppr-entity: phrase nodes linked per question entity
+    # hybrid: fetch fact_candidates facts, re-rank each by its similarity plus
+    # fact_passage_weight x the best dense score among the passages it came from, keep the
+    # best hybrid_fact_top_k. Settled on musique_100 (GPT-3.5 triples); see eval/README.md.
+    fact_candidates: int = 20
+    fact_passage_weight: float = 0.3
+    hybrid_fact_top_k: int = 3
 
 
 @dataclass(frozen=True)

@@ -42,17 +42,6 @@ def fact_phrase_weights(
     return weights
 
 
-def reciprocal_rank_fusion(rankings: Sequence[np.ndarray], weights: Sequence[float], k: int = 60) -> np.ndarray:
-    """Weighted RRF over full score vectors (higher score = better) of equal length."""
-    fused = np.zeros(len(rankings[0]), dtype=np.float64)
-    for scores, weight in zip(rankings, weights):
-        order = np.argsort(-np.asarray(scores), kind="stable")
-        ranks = np.empty(len(order), dtype=np.float64)
-        ranks[order] = np.arange(1, len(order) + 1)
-        fused += weight / (k + ranks)
-    return fused
-
-
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best scores, best first, ties broken by index (stable)."""
     k = min(k, len(scores))

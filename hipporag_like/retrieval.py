@@ -5,7 +5,8 @@ Modes (see README):
 - bm25: lexical BM25 over passages (bm25s);
 - ppr-entity: HippoRAG 1: question entities -> closest phrase nodes, specificity-weighted seeds;
 - ppr-fact: HippoRAG 2: closest facts seed their phrases, dense scores seed passage nodes;
-- hybrid (default): ppr-fact fused with the dense ranking by weighted reciprocal ranks.
+- hybrid (default): ppr-fact whose facts are re-ranked by how well their own passages match
+  the question (dense score), keeping fewer, surer seeds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .config import RetrievalConfig
 from .embedding import Embedder
 from .errors import HippoError
 from .ppr import make_graph, personalized_pagerank
-from .ranking import fact_phrase_weights, min_max, reciprocal_rank_fusion, top_k
+from .ranking import fact_phrase_weights, min_max, top_k
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import IndexData
 from .text import normalize_phrase, stable_id
@@ -105,21 +106,25 @@ class Retriever:
             return np.zeros(self.n_passages, dtype=np.float64)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
 
-    def fact_hits(self, query_vector: np.ndarray, dense: np.ndarray) -> list[tuple[int, float]]:
-        """The question's closest facts; optionally re-ranked by how well their own passages
-        match the question, so a fact from an on-topic passage beats a look-alike."""
+    def fact_hits(self, query_vector: np.ndarray, dense: np.ndarray, rerank: bool) -> list[tuple[int, float]]:
+        """The question's closest facts. With `rerank`, a fact's score also counts how well its
+        own passages match the question, so a fact from an on-topic passage beats a look-alike."""
         config = self.config
-        limit = max(config.fact_top_k, config.fact_candidates)
-        hits = [(self.fact_by_point[p], s) for p, s in self.store.search("facts", query_vector, limit) if p in self.fact_by_point]
-        if config.fact_passage_weight > 0 and hits:
-            support = min_max(dense)
-            rescored = [(f, s + config.fact_passage_weight * max(support[p] for p in self.data.facts.passages[f])) for f, s in hits]
-            hits = sorted(rescored, key=lambda hit: -hit[1])
-        return hits[: config.fact_top_k]
+        if not rerank:
+            hits = self.store.search("facts", query_vector, config.fact_top_k)
+            return [(self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point]
+        hits = self.store.search("facts", query_vector, max(config.fact_candidates, config.hybrid_fact_top_k))
+        support = min_max(dense)
+        rescored = [
+            (fact, score + config.fact_passage_weight * max(support[p] for p in self.data.facts.passages[fact]))
+            for fact, score in ((self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point)
+        ]
+        rescored.sort(key=lambda hit: -hit[1])
+        return rescored[: config.hybrid_fact_top_k]
 
     # -- seeds -------------------------------------------------------------------------------
-    def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray) -> _Seeds:
-        facts = self.fact_hits(query_vector, dense)
+    def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray, rerank: bool) -> _Seeds:
+        facts = self.fact_hits(query_vector, dense, rerank)
         phrase_weights = fact_phrase_weights(facts, self.fact_phrases, self.specificity)
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
@@ -161,21 +166,14 @@ class Retriever:
         dense = self.dense_scores(query_vector)
         if mode == "dense":
             return self._result(question, mode, dense, dense, _Seeds(np.zeros(0)), k)
-        seeds = self.entity_seeds(question) if mode == "ppr-entity" else self.fact_seeds(query_vector, dense)
+        seeds = self.entity_seeds(question) if mode == "ppr-entity" else self.fact_seeds(query_vector, dense, rerank=mode == "hybrid")
         if seeds.reset[self.n_passages :].sum() <= 0:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)
         if mode == "ppr-entity":
             seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight
         walk = personalized_pagerank(self.graph, seeds.reset, self.config.damping)[: self.n_passages]
-        scores = walk
-        if mode == "hybrid":
-            w = self.config.dense_weight
-            if self.config.fusion == "linear":
-                scores = (1.0 - w) * min_max(walk) + w * min_max(dense)
-            else:
-                scores = reciprocal_rank_fusion([walk, dense], [1.0 - w, w], self.config.fusion_k)
-        return self._result(question, mode, scores, dense, seeds, k)
+        return self._result(question, mode, walk, dense, seeds, k)
 
     def with_config(self, **changes: Any) -> "Retriever":
         """A retriever sharing this one's graph with other retrieval settings (for evaluation)."""

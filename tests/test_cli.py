@@ -88,3 +88,25 @@ def test_console_script_exit_codes(demo_index_path, tmp_path):
     bad = subprocess.run([*cli, "stats", "--index", str(tmp_path / "none")], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and bad.stderr.startswith("error: ")
+
+
+def test_index_with_an_llm_extractor_through_the_cli(tmp_path):
+    """The CLI's LLM path end to end against the fake server that stands in for the model:
+    a second run and a dry run make no call at all."""
+    from fake_llm_server import FakeLLMServer
+
+    corpus = tmp_path / "c.json"
+    corpus.write_text((DEMO / "corpus.json").read_text())
+    with FakeLLMServer() as server:
+        args = ["index", str(corpus), "--index", str(tmp_path / "idx"), "--extractor", "openai", "--llm-model", "stand-in",
+                "--llm-base-url", server.base_url, "--cache-dir", str(tmp_path / "cache"), "--json"]
+        first = CliRunner().invoke(main, args)
+        assert first.exit_code == 0, first.output
+        summary = json.loads(first.output)
+        assert summary["passages"] == 43 and summary["quarantined"] == [] and summary["facts"] > 0
+        assert server.calls == 2 * 43  # entities, then triples, per passage
+        server.reset_counts()
+        assert CliRunner().invoke(main, args).exit_code == 0
+        dry = CliRunner().invoke(main, [*args, "--dry-run"])
+        assert dry.exit_code == 0 and json.loads(dry.output)["requests"] == 0
+        assert server.calls == 0

@@ -10,7 +10,7 @@ from hipporag_like.errors import HippoError
 from hipporag_like.extraction.base import Extraction
 from hipporag_like.graph import PASSAGE, RELATION, SYNONYMY, GraphConfig, build_edges, collect, synonym_pairs
 from hipporag_like.ppr import make_graph, personalized_pagerank
-from hipporag_like.ranking import fact_phrase_weights, min_max, reciprocal_rank_fusion, top_k
+from hipporag_like.ranking import fact_phrase_weights, min_max, top_k
 
 TINY = [
     Extraction("p0", ("Orrin Hale", "Velmora"), (("Orrin Hale", "born in", "Velmora"), ("Orrin Hale", "founded", "the Tidewater Institute"))),
@@ -101,9 +101,7 @@ def test_fact_phrase_weights_by_hand():
     np.testing.assert_allclose(weights, [0.8, (0.8 * 0.5 + 0.4 * 0.5) / 2, 0.4 * 0.25])
 
 
-def test_fusion_and_helpers():
+def test_ranking_helpers():
     np.testing.assert_allclose(min_max(np.array([2.0, 4.0, 3.0])), [0, 1, 0.5])
     np.testing.assert_allclose(min_max(np.array([3.0, 3.0])), [1, 1])
-    fused = reciprocal_rank_fusion([np.array([3.0, 2, 1]), np.array([1.0, 2, 3])], [1.0, 1.0], k=1)
-    np.testing.assert_allclose(fused, [1 / 2 + 1 / 4, 1 / 3 + 1 / 3, 1 / 4 + 1 / 2])
     assert top_k(np.array([0.1, 0.9, 0.5]), 2).tolist() == [1, 2]
