@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from .errors import InputError
 
@@ -187,8 +187,3 @@ def _read_folder(path: Path, collector: _Collector) -> None:
         raise InputError(f"{path}: folder holds no .txt or .md files")
     for file in files:
         collector.add(str(file), file.stem, _read_text(file))
-
-
-def iter_passage_dicts(passages: Iterable[Passage]) -> Iterator[dict[str, str]]:
-    for p in passages:
-        yield {"id": p.id, "title": p.title, "text": p.text}

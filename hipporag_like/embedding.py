@@ -15,7 +15,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from .cache import KeyValueCache
-from .errors import HippoError, MissingExtraError
+from .errors import HippoError
 from .progress import QUIET, Progress
 
 MINILM = "all-MiniLM-L6-v2"
@@ -167,4 +167,4 @@ def make_embedder(kind: str, model: str, base_url: str | None, api_key_env: str)
     raise HippoError(f"embedder.kind: unknown embedder '{kind}' (use 'sentence-transformers' or 'openai')")
 
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "OpenAIEmbedder", "CachedEmbedder", "make_embedder", "MissingExtraError"]
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "OpenAIEmbedder", "CachedEmbedder", "make_embedder"]

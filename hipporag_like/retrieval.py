@@ -11,7 +11,7 @@ Modes (see README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -174,13 +174,6 @@ class Retriever:
             seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight
         walk = personalized_pagerank(self.graph, seeds.reset, self.config.damping)[: self.n_passages]
         return self._result(question, mode, walk, dense, seeds, k)
-
-    def with_config(self, **changes: Any) -> "Retriever":
-        """A retriever sharing this one's graph with other retrieval settings (for evaluation)."""
-        clone = object.__new__(Retriever)
-        clone.__dict__.update(self.__dict__)
-        clone.config = replace(self.config, **changes)
-        return clone
 
     # -- explanation -------------------------------------------------------------------------
     def _result(self, question: str, mode: str, scores: np.ndarray, dense: np.ndarray | None, seeds: _Seeds, k: int) -> RetrievalResult:
