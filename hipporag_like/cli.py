@@ -210,6 +210,92 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
+def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool) -> None:
+    data = {
+        "index": str(index_dir),
+        "added": len(summary.added),
+        "removed": len(summary.removed),
+        "already_present": summary.already_present,
+        "changed": summary.changed,
+        "seconds": round(seconds, 2),
+        "quarantined": [e.passage_id for e in summary.failed],
+        "counts": summary.manifest.get("counts", {}),
+    }
+    if as_json:
+        _print_json(data)
+    elif not summary.changed:
+        click.echo(f"nothing to change in {index_dir} ({summary.already_present} passages already indexed)")
+    else:
+        click.echo(f"{index_dir}: added {data['added']}, removed {data['removed']} passages in {data['seconds']} s; "
+                   f"now {data['counts'].get('passages')} passages, {data['counts'].get('facts')} facts")
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
+@click.option("--replace-same-title", is_flag=True, help="A passage whose title matches one indexed passage with other text replaces it (an update).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
+@click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@guarded
+def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, cache_dir: Path | None, skip_bad: bool,
+           as_json: bool, quiet: bool) -> None:
+    """Add new passages to an index in one transaction; only they are extracted and embedded.
+
+    \b
+    Example:
+      hipporag-like insert more.jsonl --index indexes/demo
+      hipporag-like insert edited.json --index indexes/demo --replace-same-title --json
+    """
+    from .corpus import read_corpus
+    from .index import Index
+
+    started = time.monotonic()
+    passages = read_corpus(corpus, skip_bad=skip_bad).passages
+    with Index.open(index_dir) as opened:
+        remove: list[str] = []
+        if replace_same_title:
+            by_title: dict[str, list[str]] = {}
+            for p in opened.data.passages:
+                by_title.setdefault(p.title, []).append(p.id)
+            known = {p.id for p in opened.data.passages}
+            remove = [by_title[p.title][0] for p in passages if p.title and p.id not in known and len(by_title.get(p.title, [])) == 1]
+        summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
+    _change_report(summary, index_dir, time.monotonic() - started, as_json)
+
+
+@main.command()
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
+@click.option("--id", "ids", multiple=True, help="Passage id to delete (repeatable).")
+@click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path), help="Delete every passage of this corpus file (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@guarded
+def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_json: bool) -> None:
+    """Delete passages, and the facts, phrases, edges and vectors only they supported.
+
+    \b
+    Example:
+      hipporag-like delete --index indexes/demo --id 3f2a9c0d11e84b7a
+      hipporag-like delete --index indexes/demo --source old.jsonl --json
+    """
+    from .corpus import read_corpus
+    from .index import Index
+
+    if not ids and not sources:
+        raise click.UsageError("give --id or --source")
+    started = time.monotonic()
+    wanted = list(ids)
+    if sources:
+        wanted += [p.id for p in read_corpus(sources).passages]
+    with Index.open(index_dir) as opened:
+        present = {p.id for p in opened.data.passages}
+        if sources:  # a source file's passages that are not indexed are simply not there
+            wanted = [i for i in wanted if i in present or i in ids]
+        summary = opened.delete(dict.fromkeys(wanted))
+    _change_report(summary, index_dir, time.monotonic() - started, as_json)
+
+
 def _parse_ks(text: str) -> list[int]:
     from .evaluation.metrics import RECALL_KS
 
@@ -228,14 +314,15 @@ def _parse_ks(text: str) -> list[int]:
 @click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Use the triples of a HippoRAG OpenIE file.")
 @click.option("--pipeline", type=click.Path(path_type=Path), help="Pipeline file (TOML).")
 @click.option("--mode", "modes", multiple=True, type=click.Choice(MODES), help="Mode to run (repeatable; default: all).")
-@click.option("--k", "ks", default="2,5,10", show_default=True, help="Recall cut-offs shown in the table.")
+@click.option("--k", "ks", default="2,5,10", show_default=True, callback=lambda ctx, param, value: _parse_ks(value),
+              help="Recall cut-offs shown in the table.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: indexes/DATASET-EXTRACTOR); reused when it matches.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write results.json, results.md and recall.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: str,
+def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: list[int],
                  index_dir: Path | None, cache_dir: Path | None, out: Path | None, as_json: bool, quiet: bool) -> None:
     """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json).
 
@@ -247,7 +334,7 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     from .evaluation.report import markdown_table, write_report
     from .evaluation.runner import evaluate
 
-    cutoffs = _parse_ks(ks)
+    cutoffs = ks  # parsed by the option's callback, so a bad value is a usage error naming --k
     config = load_pipeline(pipeline) if pipeline else PipelineConfig()
     if openie_file:
         config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
@@ -260,6 +347,33 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     else:
         click.echo(f"{report.dataset}: {report.questions} questions, {report.passages} passages, extractor {report.extractor}")
         click.echo(markdown_table(report, cutoffs))
+
+
+@main.command()
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--graphml", "graphml_file", required=True, type=click.Path(path_type=Path), help="GraphML file to write (replaced atomically).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"graphml", "nodes", "edges"}.')
+@guarded
+def export(index_dir: Path, graphml_file: Path, as_json: bool) -> None:
+    """Write an index's knowledge graph (passage and phrase nodes, weighted edges) as GraphML.
+
+    \b
+    Example:
+      hipporag-like export --index indexes/demo --graphml demo.graphml --json
+    """
+    from .export import check_destination, write_graphml
+    from .index import Index
+
+    check_destination(graphml_file)  # before the index and its models load
+    if graphml_file.resolve().is_relative_to(index_dir.resolve()):
+        _fail(f"{graphml_file}: is inside the index folder {index_dir}; write the GraphML elsewhere")
+    with Index.open(index_dir) as opened:
+        graph = write_graphml(opened.data, graphml_file)
+    data = {"graphml": str(graphml_file), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    if as_json:
+        _print_json(data)
+    else:
+        click.echo(f"wrote {data['nodes']} nodes and {data['edges']} edges to {graphml_file}")
 
 
 def run() -> None:

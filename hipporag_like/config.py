@@ -58,12 +58,15 @@ class RetrievalConfig:
     passage_node_weight: float = 0.05  # dense passage scores as weak passage-node seeds
     fact_top_k: int = 5  # ppr-fact (HippoRAG 2): facts seeding the walk, ranked by embedding alone
     entity_top_k: int = 3  # ppr-entity: phrase nodes linked per question entity
-    # hybrid: fetch fact_candidates facts, re-rank each by its similarity plus
-    # fact_passage_weight x the best dense score among the passages it came from, keep the
-    # best hybrid_fact_top_k. Settled on musique_100 (GPT-3.5 triples); see eval/README.md.
+    # hybrid: a passage's relevance is its min-max dense score plus lexical_weight x its
+    # min-max BM25 score. fact_candidates facts are fetched and re-ranked by similarity plus
+    # fact_passage_weight x the best relevance among the passages each came from; the best
+    # hybrid_fact_top_k seed the walk, and relevance x passage_node_weight seeds passage nodes.
+    # Settled on musique_100 (GPT-3.5 triples); see eval/TUNING.md.
     fact_candidates: int = 20
     fact_passage_weight: float = 0.3
     hybrid_fact_top_k: int = 3
+    lexical_weight: float = 0.5
 
 
 @dataclass(frozen=True)

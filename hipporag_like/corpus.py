@@ -3,6 +3,7 @@
 Formats: a JSON list of {title, text} (HippoRAG corpus), JSON Lines, CSV with a `text`
 column, a folder of .txt/.md files, and the HotpotQA dict {title: [sentences]}.
 A passage's id is a hash of its content, so the same text always gets the same id.
+A record whose text is longer than MAX_PASSAGE_CHARS is refused like any other bad record.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from typing import Any, Iterable
 from .errors import InputError
 
 TEXT_SUFFIXES = (".txt", ".md")
+# A passage is a retrieval unit (a paragraph or a short article), embedded and extracted whole:
+# the embedder truncates long input and extraction cost grows with it, so a book-sized record
+# is a mistake to report, not a passage to index.
+MAX_PASSAGE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class _Collector:
         title, text = title.strip(), text.strip()
         if not text:
             return self.bad(where, 'field "text" is empty')
+        if len(text) > MAX_PASSAGE_CHARS:
+            return self.bad(where, f"text is {len(text):,} characters, over the {MAX_PASSAGE_CHARS:,} limit; split it into passages first")
         passage = Passage.make(title, text)
         if passage.id in self._seen:
             return self.bad(where, f"duplicate of {self._seen[passage.id]} (same title and text)")
@@ -174,11 +181,21 @@ def _read_jsonl(path: Path, collector: _Collector) -> None:
 
 
 def _read_csv(path: Path, collector: _Collector) -> None:
-    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise InputError(f'{path}:1: CSV needs a "text" column (found: {", ".join(reader.fieldnames or []) or "none"})')
-    for row in reader:
-        collector.add(f"{path}:{reader.line_num}", row.get("title"), row.get("text") or "")
+    text = _read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # The csv module refuses fields over 128 KiB (a process-wide setting); lift it while reading
+    # so a huge passage gets the same size message as in every other format.
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        if not reader.fieldnames or "text" not in reader.fieldnames:
+            raise InputError(f'{path}:1: CSV needs a "text" column (found: {", ".join(reader.fieldnames or []) or "none"})')
+        for row in reader:
+            collector.add(f"{path}:{reader.line_num}", row.get("title"), row.get("text") or "")
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _read_folder(path: Path, collector: _Collector) -> None:

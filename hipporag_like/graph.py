@@ -12,7 +12,7 @@ All edges are undirected. No I/O here; `store.py` writes the result and `index.p
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -28,9 +28,11 @@ EDGE_KINDS = {RELATION: "relation", PASSAGE: "passage", SYNONYMY: "synonymy"}
 class GraphConfig:
     """How phrases are linked. Written into the manifest."""
 
-    synonymy_threshold: float = 0.8
-    synonymy_top_k: int = 20
+    synonymy_threshold: float = 0.8  # cosine at or above which two phrases are linked
     entity_nodes: bool = True  # named entities become phrase nodes even when in no triple
+    # A passage is mostly about its title: link each titled passage to its title's phrase node
+    # with this weight (0 = no special link), so a walk reaching an entity flows to its article.
+    title_edge_weight: float = 10.0
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Phrases:
 
     keys: list[str]
     passages: list[list[int]]
+    # Per passage, the phrase index of its title (-1: none); only needed to build edges.
+    title_phrase: list[int] = field(default_factory=list)
 
     def specificity(self) -> np.ndarray:
         """1 / number of passages holding the phrase: rare phrases are stronger seeds."""
@@ -65,12 +69,21 @@ class Edges:
     weight: np.ndarray
     kind: np.ndarray
 
+    @classmethod
+    def empty(cls) -> "Edges":
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int8))
+
     def count_by_kind(self) -> dict[str, int]:
         return {name: int(np.sum(self.kind == code)) for code, name in EDGE_KINDS.items()}
 
 
-def collect(extractions: Sequence[Extraction], config: GraphConfig) -> tuple[Phrases, Facts, dict[tuple[int, int], float]]:
-    """Normalise phrases and facts; count relation pairs (phrase ids, unordered)."""
+def collect(
+    extractions: Sequence[Extraction], config: GraphConfig, titles: Sequence[str] = ()
+) -> tuple[Phrases, Facts, dict[tuple[int, int], float]]:
+    """Normalise phrases and facts; count relation pairs (phrase ids, unordered).
+
+    `titles` (one per extraction) are linked to their passages when config.title_edge_weight > 0.
+    """
     phrase_index: dict[str, int] = {}
     phrase_passages: list[dict[int, None]] = []
     fact_index: dict[Triple, int] = {}
@@ -105,32 +118,33 @@ def collect(extractions: Sequence[Extraction], config: GraphConfig) -> tuple[Phr
             for entity in extraction.entities:
                 phrase_id(entity, passage)
 
-    phrases = Phrases(list(phrase_index), [list(p) for p in phrase_passages])
+    title_phrase = [-1] * len(extractions)
+    if config.title_edge_weight > 0:
+        for passage, title in enumerate(titles):
+            found = phrase_id(title, passage) if title else None
+            title_phrase[passage] = -1 if found is None else found
+
+    phrases = Phrases(list(phrase_index), [list(p) for p in phrase_passages], title_phrase)
     facts = Facts(list(fact_index), [list(p) for p in fact_passages])
     return phrases, facts, dict(relation_counts)
 
 
-def synonym_pairs(vectors: np.ndarray, threshold: float, top_k: int, block: int = 2048) -> dict[tuple[int, int], float]:
-    """Pairs (i < j) of rows whose cosine >= threshold, each row keeping its top_k neighbours.
+def synonym_pairs(vectors: np.ndarray, threshold: float, block: int = 2048) -> dict[tuple[int, int], float]:
+    """Every pair (i < j) of L2-normalised rows whose cosine is at least `threshold`.
 
-    Exact blockwise search over L2-normalised rows; memory stays at block x N floats.
+    Exact, blockwise (memory stays at block x N floats). Threshold-only, with no per-phrase cap,
+    so adding phrases never changes the pairs among the old ones: incremental inserts can keep
+    them and only look up the new phrases' neighbours.
     """
-    n = len(vectors)
     pairs: dict[tuple[int, int], float] = {}
-    if n < 2 or top_k <= 0:
-        return pairs
-    k = min(top_k, n - 1)
+    n = len(vectors)
     for start in range(0, n, block):
         sims = vectors[start : start + block] @ vectors.T
-        rows = np.arange(sims.shape[0])
-        sims[rows, rows + start] = -1.0  # not its own neighbour
-        best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for row, cols in enumerate(best):
+        rows, cols = np.nonzero(sims >= threshold)
+        for row, col in zip(rows.tolist(), cols.tolist()):
             i = row + start
-            for j in cols:
-                score = float(sims[row, j])
-                if score >= threshold:
-                    pairs[(min(i, int(j)), max(i, int(j)))] = score
+            if i < col:
+                pairs[(i, col)] = float(sims[row, col])
     return pairs
 
 
@@ -139,6 +153,7 @@ def build_edges(
     phrases: Phrases,
     relation_counts: dict[tuple[int, int], float],
     synonyms: dict[tuple[int, int], float],
+    title_edge_weight: float = 0.0,
 ) -> Edges:
     """Assemble all edges in node-index space (phrase p is node n_passages + p)."""
     src: list[int] = []
@@ -147,9 +162,11 @@ def build_edges(
     kind: list[int] = []
     for (a, b), count in relation_counts.items():
         src.append(n_passages + a), dst.append(n_passages + b), weight.append(count), kind.append(RELATION)
+    titles = set(enumerate(phrases.title_phrase)) if title_edge_weight > 0 else set()
     for phrase, passages in enumerate(phrases.passages):
         for passage in passages:
-            src.append(passage), dst.append(n_passages + phrase), weight.append(1.0), kind.append(PASSAGE)
+            w = title_edge_weight if (passage, phrase) in titles else 1.0
+            src.append(passage), dst.append(n_passages + phrase), weight.append(w), kind.append(PASSAGE)
     for (a, b), score in synonyms.items():
         if (a, b) in relation_counts:
             continue  # already linked by a relation; keep one edge per pair

@@ -1,65 +1,62 @@
-"""The library's front door: build an index from passages, open it, retrieve from it.
+"""The library's front door: build an index from passages, change it, open it, retrieve.
 
     from hipporag_like import Index, read_corpus
     index = Index.build(read_corpus(["corpus.json"]).passages, "indexes/demo")
     for hit in index.retrieve("Where was the founder of X born?", k=5).passages:
         print(hit.score, hit.title)
+
+Every write (build, insert, delete, update) is one transaction over the versioned folder
+(`folder.py`): it stages a complete new version and commits it atomically.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
-
+from typing import Any, Iterable, Sequence
 
 from . import __version__
 from .cache import KeyValueCache, default_cache_dir
-from .config import EmbedderConfig, PipelineConfig, RetrievalConfig, VectorsConfig
+from .changes import ChangeSummary, apply_change
+from .config import EmbedderConfig, PipelineConfig, RetrievalConfig
 from .corpus import Passage
-from .embedding import CachedEmbedder, Embedder, make_embedder
+from .embedding import Embedder, make_embedder
 from .errors import HippoError, IndexFormatError, InputError
-from .extraction.base import CachedExtractor, Extractor
-from .extraction.factory import make_extractor
-from .graph import build_edges, collect, synonym_pairs
+from .extraction.base import Extractor
+from .folder import IndexWriter, version_folder
 from .progress import QUIET, Progress
 from .results import RetrievalResult
-from .retrieval import Retriever, fact_point_id, passage_point_id, phrase_point_id
-from .text import content_hash
-from .store import FORMAT, FORMAT_VERSION, VECTORS_DIR, IndexData, publish, read_data, read_manifest, staging_folder, write_data, write_manifest
+from .retrieval import Retriever
+from .store import IndexData, read_data, read_manifest_file
 from .vectorstore.base import VectorStore
-from .vectorstore.edge import EdgeVectorStore
-
-
-def open_vector_store(config: VectorsConfig, folder: Path, dim: int, prefix: str) -> VectorStore:
-    """The embedded Qdrant Edge shards inside the index folder, or a Qdrant server."""
-    if config.kind == "edge":
-        return EdgeVectorStore(folder / VECTORS_DIR, dim)
-    if config.kind == "qdrant":
-        from .vectorstore.server import QdrantServerStore
-
-        if not config.url:
-            raise HippoError("vectors.url is required for the 'qdrant' vector store (or pass --qdrant-url)")
-        return QdrantServerStore.connect(config.url, prefix, dim, config.api_key_env)
-    raise HippoError(f"vectors.kind: unknown vector store '{config.kind}' (use edge or qdrant)")
+from .vectorstore.factory import open_vector_store
 
 
 def _question_entity_function(config: PipelineConfig):
     """Question-side entity extraction for ppr-entity: spaCy, loaded on first use."""
     from .extraction.spacy_extractor import SpacyExtractor
 
-    extractor = SpacyExtractor(model=config.extractor.spacy_model)
-    return extractor.question_entities
+    return SpacyExtractor(model=config.extractor.spacy_model).question_entities
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How a write runs: where paid-for work is cached, progress, an explicit extractor."""
+
+    cache_dir: str | Path | None = None
+    progress: Progress = QUIET
+    extractor: Extractor | None = None
 
 
 class Index:
-    """A built index: graph data in memory, vectors in the store, a retriever over both."""
+    """An opened index version: graph data in memory, vectors in the store, a retriever."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], config: PipelineConfig, data: IndexData, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, path: Path, folder: Path, manifest: dict[str, Any], config: PipelineConfig, data: IndexData,
+                 store: VectorStore, embedder: Embedder) -> None:
         self.path = path
+        self.folder = folder
         self.manifest = manifest
         self.config = config
         self.data = data
@@ -67,7 +64,7 @@ class Index:
         self.embedder = embedder
         self.retriever = Retriever(data, store, embedder, config.retrieval, _question_entity_function(config))
 
-    # -- building ----------------------------------------------------------------------------
+    # -- writing -----------------------------------------------------------------------------
     @classmethod
     def build(
         cls,
@@ -79,71 +76,36 @@ class Index:
         progress: Progress = QUIET,
         extractor: Extractor | None = None,
     ) -> "Index":
-        """Extract, embed, link and write a complete index at `path` (replacing one there)."""
-        path = Path(path)
+        """Extract, embed, link and commit a complete index at `path` (replacing one there)."""
         if not passages:
             raise InputError("the corpus holds no passages")
-        if path.exists() and not path.is_dir():
-            raise IndexFormatError(f"{path}: is a file, not an index folder")
-        started = time.monotonic()
-        cache = KeyValueCache(cache_dir or default_cache_dir())
-        try:
-            cached = CachedExtractor(extractor or make_extractor(config.extractor), cache)
-            extractions = cached.extract(passages, progress)
-            phrases, facts, relations = collect(extractions, config.graph)
-            embedder = CachedEmbedder(make_embedder(config.embedder.kind, config.embedder.model, config.embedder.base_url, config.embedder.api_key_env), cache)
-            passage_vectors = embedder.embed([p.content for p in passages], progress, "embedding passages")
-            phrase_vectors = embedder.embed(phrases.keys, progress, "embedding phrases")
-            fact_vectors = embedder.embed(facts.texts, progress, "embedding facts")
-        finally:
-            cache.close()
-        synonyms = synonym_pairs(phrase_vectors, config.graph.synonymy_threshold, config.graph.synonymy_top_k)
-        edges = build_edges(len(passages), phrases, relations, synonyms)
-        data = IndexData(list(passages), extractions, phrases, facts, edges)
-        prefix = f"hl_{uuid.uuid4().hex[:12]}"
-        staging = staging_folder(path)
-        try:
-            hashes = write_data(staging, data)
-            store = open_vector_store(config.vectors, staging, embedder.dim, prefix)
-            with progress.bar("writing vectors", total=3) as bar:
-                store.upsert("passages", [passage_point_id(p.id) for p in passages], passage_vectors)
-                bar.update()
-                store.upsert("phrases", [phrase_point_id(k) for k in phrases.keys], phrase_vectors)
-                bar.update()
-                store.upsert("facts", [fact_point_id(t) for t in facts.triples], fact_vectors)
-                bar.update()
-            if isinstance(store, EdgeVectorStore):
-                store.flush()
-            store.close()
-            manifest = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "library_version": __version__,
-                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "build_seconds": round(time.monotonic() - started, 2),
-                "config": config.to_dict(),
-                "embedder": {"fingerprint": embedder.fingerprint, "dim": embedder.dim},
-                "extractor": {"fingerprint": cached.fingerprint, "cache_hits": cached.hits},
-                "vectors": {"kind": config.vectors.kind, "prefix": prefix},
-                "corpus_hash": corpus_hash(passages),
-                "counts": {
-                    "passages": len(passages),
-                    "phrases": len(phrases.keys),
-                    "facts": len(facts.triples),
-                    "dropped_triples": sum(e.dropped_triples for e in extractions),
-                    "edges": edges.count_by_kind(),
-                },
-                "files": hashes,
-            }
-            write_manifest(staging, manifest)
-            old_prefix = _old_server_prefix(path)
-            publish(staging, path)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        if old_prefix and config.vectors.kind == "qdrant":
-            open_vector_store(config.vectors, path, embedder.dim, old_prefix).drop()  # type: ignore[attr-defined]
+        _write(Path(path), config, None, list(passages), set(), WriteOptions(cache_dir, progress, extractor))
         return cls.open(path)
+
+    def insert(self, passages: Iterable[Passage], **options: Any) -> ChangeSummary:
+        """Add passages not yet in the index (by content id); only they are extracted and embedded."""
+        return self.apply(add=list(passages), **options)
+
+    def delete(self, passage_ids: Iterable[str], **options: Any) -> ChangeSummary:
+        """Remove passages, and every fact, phrase, edge and vector only they supported."""
+        return self.apply(remove=list(passage_ids), **options)
+
+    def update(self, old_id: str, new: Passage, **options: Any) -> ChangeSummary:
+        """Replace one passage by a new version of it, in one transaction."""
+        return self.apply(add=[new], remove=[old_id], **options)
+
+    def apply(self, add: Sequence[Passage] = (), remove: Sequence[str] = (), *, cache_dir: str | Path | None = None,
+              progress: Progress = QUIET, extractor: Extractor | None = None) -> ChangeSummary:
+        """One transaction: remove, then add; on success this object shows the new version."""
+        summary = _write(self.path, self.config, self, list(add), set(remove), WriteOptions(cache_dir, progress, extractor))
+        if summary.changed:
+            self._reload()
+        return summary
+
+    def _reload(self) -> None:
+        fresh = Index.open(self.path, retrieval=self.config.retrieval)
+        self.close()
+        self.__dict__.update(fresh.__dict__)
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -155,11 +117,12 @@ class Index:
         embedder: EmbedderConfig | None = None,
         qdrant_url: str | None = None,
     ) -> "Index":
-        """Open a built index. Refuses an unknown format or a different embedding model."""
+        """Open the committed version. Refuses an unknown format or a different embedding model."""
         path = Path(path)
-        manifest = read_manifest(path)
+        folder = version_folder(path)
+        manifest = read_manifest_file(folder)
         try:
-            config = PipelineConfig.from_dict(manifest["config"], f"{path}/manifest.json")
+            config = PipelineConfig.from_dict(manifest["config"], f"{folder}/manifest.json")
         except InputError as exc:
             raise IndexFormatError(str(exc)) from None
         if embedder is not None and embedder != config.embedder:
@@ -174,9 +137,9 @@ class Index:
             config = replace(config, retrieval=retrieval)
         if qdrant_url:
             config = config.with_overrides("vectors", url=qdrant_url)
-        data = read_data(path, manifest["files"])
-        store = open_vector_store(config.vectors, path, int(manifest["embedder"]["dim"]), manifest.get("vectors", {}).get("prefix", ""))
-        return cls(path, manifest, config, data, store, model)
+        data = read_data(folder, manifest["files"])
+        store = open_vector_store(config.vectors, folder, int(manifest["embedder"]["dim"]), manifest.get("vectors", {}).get("prefix", ""))
+        return cls(path, folder, manifest, config, data, store, model)
 
     # -- using -------------------------------------------------------------------------------
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> RetrievalResult:
@@ -184,13 +147,13 @@ class Index:
         return self.retriever.retrieve(question, k, mode)
 
     def stats(self) -> dict[str, Any]:
-        counts = dict(self.manifest["counts"])
         return {
             "path": str(self.path),
+            "version": self.folder.name,
             "format_version": self.manifest["format_version"],
             "embedder": self.manifest["embedder"]["fingerprint"],
             "extractor": self.manifest["extractor"]["fingerprint"],
-            **counts,
+            **self.manifest["counts"],
         }
 
     def close(self) -> None:
@@ -203,18 +166,44 @@ class Index:
         self.close()
 
 
-def corpus_hash(passages: Sequence[Passage]) -> str:
-    """Identifies a corpus by its passage ids in order: lets callers reuse a matching index."""
-    return content_hash("\n".join(p.id for p in passages).encode("utf-8"))
-
-
-def _old_server_prefix(path: Path) -> str | None:
+def _write(path: Path, config: PipelineConfig, opened: Index | None, add: list[Passage], remove: set[str],
+           options: WriteOptions) -> ChangeSummary:
+    """Stage and commit one change (a full build when `opened` is None)."""
+    started = time.monotonic()
+    cache = KeyValueCache(options.cache_dir or default_cache_dir())
     try:
-        manifest = read_manifest(path)
-    except IndexFormatError:
+        with IndexWriter(path) as writer:
+            previous = None
+            manifest: dict[str, Any] = {}
+            replaced_prefix = _server_prefix(path) if opened is None else None
+            if opened is not None:
+                # Change the latest committed version, not what this process opened earlier.
+                current = version_folder(path)
+                manifest = read_manifest_file(current)
+                previous = (current, read_data(current, manifest["files"]))
+            prefix = manifest.get("vectors", {}).get("prefix") or f"hl_{uuid.uuid4().hex[:12]}"
+            summary = apply_change(writer.staging, config, previous, add, remove, cache, options.extractor, options.progress, prefix)
+            if not summary.changed:
+                return summary
+            summary.manifest.update({"library_version": __version__, "build_seconds": round(time.monotonic() - started, 2)})
+            summary.finish(writer.staging)
+            writer.commit()
+            summary.after_commit()
+            if replaced_prefix:
+                open_vector_store(config.vectors, path, 0, replaced_prefix).drop()  # type: ignore[attr-defined]
+    finally:
+        cache.close()
+    return summary
+
+
+def _server_prefix(path: Path) -> str | None:
+    """The Qdrant server collections an index being rebuilt uses, to drop once replaced."""
+    try:
+        manifest = read_manifest_file(version_folder(path))
+    except HippoError:
         return None
     vectors = manifest.get("vectors", {})
     return vectors.get("prefix") if vectors.get("kind") == "qdrant" else None
 
 
-__all__ = ["Index", "open_vector_store"]
+__all__ = ["Index", "ChangeSummary", "HippoError"]

@@ -5,8 +5,8 @@ Modes (see README):
 - bm25: lexical BM25 over passages (bm25s);
 - ppr-entity: HippoRAG 1: question entities -> closest phrase nodes, specificity-weighted seeds;
 - ppr-fact: HippoRAG 2: closest facts seed their phrases, dense scores seed passage nodes;
-- hybrid (default): ppr-fact whose facts are re-ranked by how well their own passages match
-  the question (dense score), keeping fewer, surer seeds.
+- hybrid (default): ppr-fact where passage relevance mixes dense and BM25 scores; facts are
+  re-ranked by the relevance of the passages they came from, keeping fewer, surer seeds.
 """
 
 from __future__ import annotations
@@ -106,29 +106,37 @@ class Retriever:
             return np.zeros(self.n_passages, dtype=np.float64)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
 
-    def fact_hits(self, query_vector: np.ndarray, dense: np.ndarray, rerank: bool) -> list[tuple[int, float]]:
-        """The question's closest facts. With `rerank`, a fact's score also counts how well its
-        own passages match the question, so a fact from an on-topic passage beats a look-alike."""
+    def relevance(self, question: str, dense: np.ndarray) -> np.ndarray:
+        """How well each passage matches the question on its own: dense plus lexical evidence."""
+        relevance = min_max(dense)
+        if self.config.lexical_weight > 0:
+            relevance = relevance + self.config.lexical_weight * min_max(self.bm25_scores(question))
+        return relevance
+
+    def fact_hits(self, query_vector: np.ndarray, relevance: np.ndarray | None) -> list[tuple[int, float]]:
+        """The question's closest facts. Given passage `relevance` (hybrid), a fact's score also
+        counts how well its own passages match, so a fact from an on-topic passage beats a look-alike."""
         config = self.config
-        if not rerank:
+        if relevance is None:
             hits = self.store.search("facts", query_vector, config.fact_top_k)
             return [(self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point]
         hits = self.store.search("facts", query_vector, max(config.fact_candidates, config.hybrid_fact_top_k))
-        support = min_max(dense)
         rescored = [
-            (fact, score + config.fact_passage_weight * max(support[p] for p in self.data.facts.passages[fact]))
+            (fact, score + config.fact_passage_weight * max(relevance[p] for p in self.data.facts.passages[fact]))
             for fact, score in ((self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point)
         ]
         rescored.sort(key=lambda hit: -hit[1])
         return rescored[: config.hybrid_fact_top_k]
 
     # -- seeds -------------------------------------------------------------------------------
-    def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray, rerank: bool) -> _Seeds:
-        facts = self.fact_hits(query_vector, dense, rerank)
+    def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray, relevance: np.ndarray | None) -> _Seeds:
+        """Facts seed their phrases; passage relevance (dense alone for ppr-fact) seeds passages."""
+        facts = self.fact_hits(query_vector, relevance)
         phrase_weights = fact_phrase_weights(facts, self.fact_phrases, self.specificity)
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
-        reset[: self.n_passages] = min_max(dense) * self.config.passage_node_weight
+        passage_seed = min_max(dense) if relevance is None else relevance
+        reset[: self.n_passages] = passage_seed * self.config.passage_node_weight
         chosen = {int(i): float(w) for i, w in enumerate(phrase_weights) if w > 0}
         return _Seeds(reset, facts, chosen)
 
@@ -166,7 +174,10 @@ class Retriever:
         dense = self.dense_scores(query_vector)
         if mode == "dense":
             return self._result(question, mode, dense, dense, _Seeds(np.zeros(0)), k)
-        seeds = self.entity_seeds(question) if mode == "ppr-entity" else self.fact_seeds(query_vector, dense, rerank=mode == "hybrid")
+        if mode == "ppr-entity":
+            seeds = self.entity_seeds(question)
+        else:
+            seeds = self.fact_seeds(query_vector, dense, self.relevance(question, dense) if mode == "hybrid" else None)
         if seeds.reset[self.n_passages :].sum() <= 0:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)

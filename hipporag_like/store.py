@@ -1,8 +1,7 @@
 """The index folder on disk: plain JSON Lines, one .npz of edge arrays, the vector shards and
 `manifest.json`. No pickle: arrays load with allow_pickle=False, text is JSON.
 
-A folder is written whole under a temporary name beside its destination and renamed into
-place, so readers only ever see a complete index. The manifest records every file's
+These files make up one version folder; `folder.py` stages, commits and locks versions. The manifest records every file's
 SHA-256, so a damaged or tampered folder is refused with the name of the file at fault.
 """
 
@@ -10,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,13 +18,13 @@ import numpy as np
 from .corpus import Passage
 from .errors import IndexFormatError
 from .extraction.base import Extraction
+from .folder import version_folder
 from .graph import Edges, Facts, Phrases
 from .text import content_hash
 
 FORMAT = "hipporag-like-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-VECTORS_DIR = "vectors"
 DATA_FILES = ("passages.jsonl", "extractions.jsonl", "phrases.jsonl", "facts.jsonl", "edges.npz")
 
 
@@ -110,14 +107,16 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     tmp.replace(folder / MANIFEST)
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    if not folder.exists():
-        raise IndexFormatError(f"{folder}: no such index folder")
-    if not folder.is_dir():
-        raise IndexFormatError(f"{folder}: is a file, not an index folder")
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest of the index's committed version."""
+    return read_manifest_file(version_folder(Path(index_dir)))
+
+
+def read_manifest_file(folder: Path) -> dict[str, Any]:
+    """The manifest of one version folder, checked."""
     path = folder / MANIFEST
     if not path.is_file():
-        raise IndexFormatError(f"{path}: missing; {folder} is not a hipporag-like index")
+        raise IndexFormatError(f"{path}: missing; {folder} is not a complete index version")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -133,43 +132,3 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         if not isinstance(manifest.get(key), dict):
             raise IndexFormatError(f"{path}: field \"{key}\" is missing or not an object")
     return manifest
-
-
-def staging_folder(destination: Path) -> Path:
-    """A fresh temporary folder beside the destination (same file system, so rename is atomic)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    clear_stale_staging(destination)
-    staging = destination.parent / f".{destination.name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
-    staging.mkdir()
-    return staging
-
-
-def clear_stale_staging(destination: Path) -> None:
-    """Remove temporary folders left by killed builds of this destination."""
-    for path in destination.parent.glob(f".{destination.name}.tmp-*"):
-        pid_text = path.name.rsplit(".tmp-", 1)[1].split("-")[0]
-        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def publish(staging: Path, destination: Path) -> None:
-    """Move a complete staged index into place; an older index there is replaced."""
-    if destination.exists() and not (destination / MANIFEST).is_file():
-        raise IndexFormatError(f"{destination}: exists and is not a hipporag-like index; refusing to replace it")
-    if destination.exists():
-        retired = destination.parent / f".{destination.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-        destination.rename(retired)
-        staging.rename(destination)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(destination)

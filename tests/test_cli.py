@@ -110,3 +110,23 @@ def test_index_with_an_llm_extractor_through_the_cli(tmp_path):
         dry = CliRunner().invoke(main, [*args, "--dry-run"])
         assert dry.exit_code == 0 and json.loads(dry.output)["requests"] == 0
         assert server.calls == 0
+
+
+def test_insert_and_delete_commands(tmp_path, demo_index_path):
+    import shutil
+
+    copy = tmp_path / "idx"
+    shutil.copytree(demo_index_path, copy)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"title": "Brannock Mill", "text": "Brannock Mill is a flour mill on the Ostrel River built by Tamsin Arlow in 1971."}) + "\n")
+    added = CliRunner().invoke(main, ["insert", str(extra), "--index", str(copy), "--json", "--quiet"])
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.output)["added"] == 1 and json.loads(added.output)["counts"]["passages"] == 44
+    again = CliRunner().invoke(main, ["insert", str(extra), "--index", str(copy), "--json", "--quiet"])
+    assert json.loads(again.output)["changed"] is False
+    removed = CliRunner().invoke(main, ["delete", "--index", str(copy), "--source", str(extra), "--json"])
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.output)["removed"] == 1 and json.loads(removed.output)["counts"]["passages"] == 43
+    missing = CliRunner().invoke(main, ["delete", "--index", str(copy), "--id", "0000000000000000"])
+    assert missing.exit_code == 2 and "no passage with id 0000000000000000" in missing.output
+    assert CliRunner().invoke(main, ["delete", "--index", str(copy)]).exit_code == 2

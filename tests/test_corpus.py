@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hipporag_like.corpus import Passage, passage_id, read_corpus
+from hipporag_like.corpus import MAX_PASSAGE_CHARS, Passage, passage_id, read_corpus
 from hipporag_like.errors import InputError
 
 
@@ -69,6 +69,11 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
         ("bad.csv", "name,body\na,b\n", 'CSV needs a "text" column'),
         ("bad.json", "[]", "holds no passages"),
         ("bad.xml", "<a/>", "unknown corpus format '.xml'"),
+        ("bad.json", json.dumps([{"title": "A", "text": "ok"}, {"title": "B", "text": "x" * 250_000}]),
+         "bad.json: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"),
+        ("bad.jsonl", json.dumps({"text": "y" * (MAX_PASSAGE_CHARS + 1)}) + "\n", "bad.jsonl:1: text is 200,001 characters, over the 200,000 limit"),
+        ("bad.csv", "title,text\nA," + "z" * 300_000 + "\n", "bad.csv:2: text is 300,000 characters"),
+        ("bad.txt", "w" * 200_001, "bad.txt: text is 200,001 characters"),
     ],
 )
 def test_bad_input_names_file_and_record(tmp_path, name, content, message):
@@ -96,6 +101,14 @@ def test_skip_bad_counts_instead_of_failing(tmp_path):
     assert [p.title for p in report.passages] == ["A"]
     assert len(report.skipped) == 3
     assert any("duplicate" in s for s in report.skipped)
+
+
+def test_passage_at_the_size_limit_is_kept_and_a_huge_one_skipped_with_skip_bad(tmp_path):
+    padded = " " + "x" * MAX_PASSAGE_CHARS + "\n"  # the limit counts the stripped text
+    f = write(tmp_path / "c.json", json.dumps([{"title": "Edge", "text": padded}, {"title": "Huge", "text": "x" * 250_000}]))
+    report = read_corpus([f], skip_bad=True)
+    assert [(p.title, len(p.text)) for p in report.passages] == [("Edge", MAX_PASSAGE_CHARS)]
+    assert report.skipped == [f"{f}: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"]
 
 
 def test_passage_make_is_frozen():

@@ -52,16 +52,15 @@ def test_edges_by_kind_and_weight():
     assert edges.count_by_kind() == {"relation": 3, "passage": 6, "synonymy": 1}
 
 
-def test_synonym_pairs_threshold_and_top_k():
+def test_synonym_pairs_by_threshold():
     vectors = np.array([[1, 0], [0.99, 0.141], [0, 1], [0.6, 0.8]], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     # cosines: (0,1) 0.990, (2,3) 0.8, (1,3) 0.707, (0,3) 0.6, (1,2) 0.141, (0,2) 0
-    pairs = synonym_pairs(vectors, threshold=0.75, top_k=5, block=2)
+    pairs = synonym_pairs(vectors, threshold=0.75, block=2)
     assert set(pairs) == {(0, 1), (2, 3)}
     assert pairs[(0, 1)] == pytest.approx(0.990, abs=1e-3)
-    assert set(synonym_pairs(vectors, threshold=0.5, top_k=5)) == {(0, 1), (2, 3), (1, 3), (0, 3)}
-    # Each row keeps only its best neighbour.
-    assert set(synonym_pairs(vectors, threshold=0.5, top_k=1)) == {(0, 1), (2, 3)}
+    assert set(synonym_pairs(vectors, threshold=0.5, block=3)) == {(0, 1), (2, 3), (1, 3), (0, 3)}
+    assert synonym_pairs(vectors[:1], threshold=0.5) == {}
 
 
 def test_ppr_matches_networkx_on_a_small_graph():
@@ -105,3 +104,18 @@ def test_ranking_helpers():
     np.testing.assert_allclose(min_max(np.array([2.0, 4.0, 3.0])), [0, 1, 0.5])
     np.testing.assert_allclose(min_max(np.array([3.0, 3.0])), [1, 1])
     assert top_k(np.array([0.1, 0.9, 0.5]), 2).tolist() == [1, 2]
+
+
+def test_title_edges_weigh_a_passage_to_its_own_subject():
+    config = GraphConfig(title_edge_weight=10.0)
+    phrases, _, relations = collect(TINY, config, titles=["Orrin Hale", "Corvessa Harbour"])
+    # The second title was in no triple: it becomes a phrase node of its passage.
+    assert "corvessa harbour" in phrases.keys
+    assert phrases.title_phrase == [phrases.keys.index("orrin hale"), phrases.keys.index("corvessa harbour")]
+    edges = build_edges(2, phrases, relations, {}, config.title_edge_weight)
+    weights = {(int(s), int(d)): w for s, d, w, k in zip(edges.src, edges.dst, edges.weight, edges.kind) if k == PASSAGE}
+    assert weights[(0, 2 + phrases.keys.index("orrin hale"))] == 10.0
+    assert weights[(1, 2 + phrases.keys.index("orrin hale"))] == 1.0  # mentioned, not its subject
+    assert weights[(1, 2 + phrases.keys.index("corvessa harbour"))] == 10.0
+    untitled, _, _ = collect(TINY, GraphConfig(title_edge_weight=0.0), titles=["Orrin Hale", "Corvessa Harbour"])
+    assert "corvessa harbour" not in untitled.keys

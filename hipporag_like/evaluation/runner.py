@@ -9,7 +9,8 @@ from typing import Any, Sequence
 
 from ..config import PipelineConfig
 from ..errors import HippoError
-from ..index import Index, corpus_hash
+from ..changes import corpus_hash
+from ..index import Index
 from ..progress import QUIET, Progress
 from ..retrieval import MODES
 from ..store import read_manifest

@@ -14,8 +14,8 @@ class VectorStore(Protocol):
         """Insert or replace points; ids are stable 63-bit integers."""
         ...
 
-    def search(self, collection: str, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """(id, cosine similarity) pairs, best first."""
+    def search(self, collection: str, vector: np.ndarray, limit: int, score_threshold: float | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity) pairs, best first, optionally only those at or above a score."""
         ...
 
     def delete(self, collection: str, ids: Sequence[int]) -> None: ...

@@ -54,12 +54,14 @@ class EdgeVectorStore:
             ]
             shard.update(qe.UpdateOperation.upsert_points(points))
 
-    def search(self, collection: str, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    def search(self, collection: str, vector: np.ndarray, limit: int, score_threshold: float | None = None) -> list[tuple[int, float]]:
         shard = self._shard(collection, create=False)
         if shard is None or limit <= 0:
             return []
         qe = self._qe
-        request = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector.tolist(), using=VECTOR_NAME), with_payload=False)
+        request = qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(vector.tolist(), using=VECTOR_NAME), with_payload=False, score_threshold=score_threshold
+        )
         return [(int(p.id), float(p.score)) for p in shard.query(request)]
 
     def delete(self, collection: str, ids: Sequence[int]) -> None:

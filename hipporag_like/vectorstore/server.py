@@ -41,11 +41,11 @@ class QdrantServerStore:
                 points=models.Batch(ids=[int(i) for i in ids[start : start + _BATCH]], vectors=vectors[start : start + _BATCH].tolist()),
             )
 
-    def search(self, collection: str, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    def search(self, collection: str, vector: np.ndarray, limit: int, score_threshold: float | None = None) -> list[tuple[int, float]]:
         name = self.name(collection)
         if limit <= 0 or not self.client.collection_exists(name):
             return []
-        response = self.client.query_points(name, query=vector.tolist(), limit=limit)
+        response = self.client.query_points(name, query=vector.tolist(), limit=limit, score_threshold=score_threshold)
         return [(int(p.id), float(p.score)) for p in response.points]
 
     def delete(self, collection: str, ids: Sequence[int]) -> None:
