@@ -27,6 +27,8 @@ test: install
 
 bench: install
 	$(BIN)/python eval/run_benchmarks.py
+	$(BIN)/python eval/bench_lifecycle.py
+	$(BIN)/python eval/bench_extraction.py
 
 clean:
 	rm -rf $(VENV) indexes/demo

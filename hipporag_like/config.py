@@ -120,8 +120,43 @@ def _section(kind: type, data: Any, where: str) -> Any:
         if key not in known:
             raise InputError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
         expected = getattr(defaults, key)
-        values[key] = _check_type(value, expected, f"{where} {key}")
+        values[key] = _check_value(key, _check_type(value, expected, f"{where} {key}"), f"{where} {key}")
     return kind(**values)
+
+
+# Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
+MODES = ("hybrid", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
+CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES}
+KIND_CHOICES: dict[str, tuple[str, ...]] = {
+    "[extractor]": ("spacy", "openie", "openai", "vllm"),
+    "[embedder]": ("sentence-transformers", "openai"),
+    "[vectors]": ("edge", "qdrant"),
+}
+OPEN_UNIT = ("damping",)  # strictly between 0 and 1
+UNIT = ("synonymy_threshold",)  # between 0 and 1 (above 1 turns the links off)
+POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
+            "timeout_s", "requests_per_minute", "tokens_per_minute")
+NON_NEGATIVE = ("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+
+
+def _check_value(key: str, value: Any, where: str) -> Any:
+    if value is None:
+        return value
+    if key == "kind":
+        allowed = next((c for section, c in KIND_CHOICES.items() if section in where), ())
+        if allowed and value not in allowed:
+            raise InputError(f"{where}: '{value}' is not one of {', '.join(allowed)}")
+    elif key in CHOICES and value not in CHOICES[key]:
+        raise InputError(f"{where}: '{value}' is not one of {', '.join(CHOICES[key])}")
+    elif key in OPEN_UNIT and not 0 < value < 1:
+        raise InputError(f"{where}: {value} is outside (0, 1)")
+    elif key in UNIT and not 0 <= value <= 1.01:
+        raise InputError(f"{where}: {value} is outside [0, 1]")
+    elif key in POSITIVE and value <= 0:
+        raise InputError(f"{where}: must be positive, got {value}")
+    elif key in NON_NEGATIVE and value < 0:
+        raise InputError(f"{where}: must not be negative, got {value}")
+    return value
 
 
 def _check_type(value: Any, default: Any, where: str) -> Any:

@@ -77,6 +77,11 @@ class _Collector:
             return self.bad(where, f'field "title" must be a string, got {type(title).__name__}')
         if not isinstance(text, str):
             return self.bad(where, f'field "text" must be a string, got {type(text).__name__}')
+        for name, value in (("title", title), ("text", text)):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate, e.g. a JSON "\ud800" escape
+                return self.bad(where, f'field "{name}" is not valid Unicode (unpaired surrogate at character {exc.start})')
         title, text = title.strip(), text.strip()
         if not text:
             return self.bad(where, 'field "text" is empty')
@@ -134,6 +139,8 @@ def _load_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{path}: invalid JSON: nested too deeply") from None
 
 
 def _read_json(path: Path, collector: _Collector) -> None:
@@ -171,6 +178,9 @@ def _read_jsonl(path: Path, collector: _Collector) -> None:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             collector.bad(where, f"invalid JSON: {exc.msg}")
+            continue
+        except RecursionError:
+            collector.bad(where, "invalid JSON: nested too deeply")
             continue
         if not isinstance(record, dict):
             collector.bad(where, f"expected an object with title and text, got {type(record).__name__}")

@@ -130,6 +130,8 @@ def check_destination(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name for the GraphML")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(f"{path.parent}: is a file, not a folder")
     if not path.parent.is_dir():
         raise InputError(f"{path.parent}: no such folder (create it first)")
     return path

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .config import RetrievalConfig
+from .config import MODES, RetrievalConfig
 from .embedding import Embedder
 from .errors import HippoError
 from .ppr import make_graph, personalized_pagerank
@@ -26,7 +26,6 @@ from .store import IndexData
 from .text import normalize_phrase, stable_id
 from .vectorstore.base import VectorStore
 
-MODES = ("hybrid", "ppr-fact", "ppr-entity", "dense", "bm25")
 DENSE_SEED_LIMIT = 1000  # passages scored densely per query; the rest count as 0
 
 

@@ -118,6 +118,10 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                                 'c.csv:1: CSV needs a "text" column (found: title, body)'),
     "corpus-jsonl-line-not-object": (lambda s: ["index", s.file("c.jsonl", '{"text": "ok"}\n[1, 2]\n'), "--index", s.new_index()],
                                      "c.jsonl:2: expected an object"),
+    "corpus-unpaired-surrogate": (lambda s: ["index", s.file("c.json", '[{"title": "A", "text": "half \\udc80 a pair"}]'), "--index", s.new_index()],
+                                  'c.json: record 0: field "text" is not valid Unicode'),
+    "corpus-nested-too-deeply": (lambda s: ["index", s.file("c.json", "[" * 100_000 + "]" * 100_000), "--index", s.new_index()],
+                                 "c.json: invalid JSON: nested too deeply"),
     "corpus-missing-file": (lambda s: ["index", str(s.tmp / "nope.json"), "--index", s.new_index()], "nope.json: no such file or folder"),
     "corpus-folder-without-text-files": (lambda s: ["index", str(Path(s.file("docs/a.bin", "x")).parent), "--index", s.new_index()],
                                          "folder holds no .txt or .md files"),
@@ -137,6 +141,8 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                             'o.json: expected an object with a "docs" list'),
     "openie-missing-passage": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", s.file("o.json", OPENIE_ONE)],
                                'o.json: no entry for corpus passage "Brimwell"'),
+    "openie-nested-too-deeply": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", s.file("o.json", '{"docs": ' + "[" * 100_000 + "]" * 100_000 + "}")],
+                                 "o.json: invalid JSON: nested too deeply"),
     "openie-missing-file": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", str(s.tmp / "none.json")],
                             "none.json: no such OpenIE file"),
     # -- pipeline files --
@@ -148,6 +154,10 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                             "p.toml: [graph] synonymy_threshold: expected float, got str"),
     "pipeline-invalid-toml": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--pipeline", s.file("p.toml", "[graph\n")],
                               "p.toml: invalid TOML"),
+    "pipeline-unknown-mode": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--dry-run", "--pipeline", s.file("p.toml", '[retrieval]\nmode = "nope"\n')],
+                              "p.toml: [retrieval] mode"),
+    "pipeline-value-out-of-range": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--dry-run", "--pipeline", s.file("p.toml", "[retrieval]\ndamping = 1.5\n")],
+                                    "p.toml: [retrieval] damping"),
     # -- index folders --
     "index-folder-is-a-file": (lambda s: ["query", "q", "--index", s.file("index", "not an index")], "is a file, not an index folder"),
     "index-build-onto-a-file": (lambda s: ["index", s.file("c.json", TWO), "--index", s.file("index", "not an index")], "is a file, not an index folder"),
@@ -168,6 +178,7 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
     # -- export --
     "export-to-missing-folder": (lambda s: ["export", "--index", s.index_copy(), "--graphml", str(s.tmp / "out" / "g.graphml")], "out: no such folder"),
     "export-to-a-folder": (lambda s: ["export", "--index", s.index_copy(), "--graphml", str(s.tmp)], "is a folder; give a file name"),
+    "export-folder-is-a-file": (lambda s: ["export", "--index", s.index_copy(), "--graphml", s.file("out", "x") + "/g.graphml"], "out: is a file, not a folder"),
     "export-into-the-index": (lambda s: ["export", "--index", s.index_copy(), "--graphml", str(s.tmp / "index" / "g.graphml")], "is inside the index folder"),
     "export-from-a-missing-index": (lambda s: ["export", "--index", str(s.tmp / "none"), "--graphml", str(s.tmp / "g.graphml")], "no such index folder"),
 }
@@ -220,6 +231,21 @@ def digest(path: Path) -> str:
         for at, chunk in data_regions(entry):
             h.update(f"@{at}:".encode() + chunk)
     return h.hexdigest()
+
+
+def test_digest_sees_a_one_byte_edit_inside_a_sparse_file(tmp_path):
+    shard = tmp_path / "shard"
+    with shard.open("wb") as out:
+        out.seek(1 << 24)
+        out.write(b"data")
+        out.truncate(1 << 25)
+    copy = tmp_path / "copy"
+    sparse_copy(str(shard), str(copy))
+    assert digest(copy) == digest(shard) and copy.stat().st_size == 1 << 25
+    with copy.open("r+b") as out:
+        out.seek(1 << 20)  # inside a hole
+        out.write(b"\0x")
+    assert digest(copy) != digest(shard)
 
 
 def test_catalogue_is_large_and_distinct():

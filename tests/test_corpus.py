@@ -74,6 +74,9 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
         ("bad.jsonl", json.dumps({"text": "y" * (MAX_PASSAGE_CHARS + 1)}) + "\n", "bad.jsonl:1: text is 200,001 characters, over the 200,000 limit"),
         ("bad.csv", "title,text\nA," + "z" * 300_000 + "\n", "bad.csv:2: text is 300,000 characters"),
         ("bad.txt", "w" * 200_001, "bad.txt: text is 200,001 characters"),
+        ("bad.json", '[{"title": "A", "text": "lone \\ud800 half"}]', 'record 0: field "text" is not valid Unicode (unpaired surrogate at character 5)'),
+        ("bad.json", "[" * 100_000 + "]" * 100_000, "bad.json: invalid JSON: nested too deeply"),
+        ("bad.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "bad.jsonl:1: invalid JSON: nested too deeply"),
     ],
 )
 def test_bad_input_names_file_and_record(tmp_path, name, content, message):

@@ -50,6 +50,8 @@ def load_dataset(folder: str | Path) -> Dataset:
         records = json.loads(questions_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{questions_path}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{questions_path}: invalid JSON: nested too deeply") from None
     if not isinstance(records, list):
         raise InputError(f"{questions_path}: expected a list of questions")
     questions = [_question(record, i, questions_path, known) for i, record in enumerate(records)]

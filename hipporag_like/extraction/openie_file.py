@@ -64,6 +64,8 @@ class OpenIEFileExtractor:
             raise InputError(f"{path}: not valid UTF-8") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(f"{path}: invalid JSON: nested too deeply") from None
         docs = parsed.get("docs") if isinstance(parsed, dict) else None
         if not isinstance(docs, list):
             raise InputError(f'{path}: expected an object with a "docs" list (HippoRAG OpenIE results)')
