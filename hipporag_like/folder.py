@@ -44,6 +44,8 @@ def version_folder(index_dir: Path) -> Path:
         raise IndexFormatError(f"{index_dir}: is a file, not an index folder")
     pointer = index_dir / CURRENT
     if not pointer.is_file():
+        if (index_dir / "manifest.json").is_file():
+            raise IndexFormatError(f"{index_dir}: an index in the older, unversioned format; rebuild it")
         raise IndexFormatError(f"{pointer}: missing; {index_dir} is not a hipporag-like index")
     name = pointer.read_text(encoding="utf-8", errors="replace").strip()
     if not _VERSION.fullmatch(name):
@@ -112,6 +114,8 @@ class IndexWriter:
                 self.staging = self.index_dir / f".staging-{stamp}"
                 self.staging.mkdir()
             else:
+                if (self.index_dir / "manifest.json").is_file():
+                    raise IndexFormatError(f"{self.index_dir}: holds an index in the older, unversioned format; remove it or pick another folder")
                 if self.index_dir.exists() and any(self.index_dir.iterdir()):
                     raise IndexFormatError(f"{self.index_dir}: exists and is not a hipporag-like index; refusing to write into it")
                 self._root = self.index_dir.parent / f".{self.index_dir.name}.tmp-{stamp}"

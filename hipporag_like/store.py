@@ -23,7 +23,7 @@ from .graph import Edges, Facts, Phrases
 from .text import content_hash
 
 FORMAT = "hipporag-like-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: versioned folders (CURRENT + vNNNNNN/)
 MANIFEST = "manifest.json"
 DATA_FILES = ("passages.jsonl", "extractions.jsonl", "phrases.jsonl", "facts.jsonl", "edges.npz")
 
