@@ -189,11 +189,22 @@ def _synonyms(
     old_keys = {phrase_point_id(k): k for k in old.phrases.keys if k in index}
     if old_keys:
         for key, vector in zip(new_phrases, new_vectors):
-            for point, score in store.search("phrases", vector, len(phrases.keys), score_threshold=threshold):
+            for point, score in _all_above(store, vector, threshold, len(phrases.keys)):
                 other = old_keys.get(point)
                 if other is not None:
                     add(key, other, score)
     return pairs
+
+
+def _all_above(store: VectorStore, vector: np.ndarray, threshold: float, most: int) -> list[tuple[int, float]]:
+    """Every phrase at or above the threshold: a small limit first, doubled while it is filled
+    (most phrases have few neighbours, and a limit the size of the index is slow to serve)."""
+    limit = 64
+    while True:
+        hits = store.search("phrases", vector, limit, score_threshold=threshold)
+        if len(hits) < limit or limit >= most:
+            return hits
+        limit *= 2
 
 
 def corpus_hash(passages: list[Passage]) -> str:
