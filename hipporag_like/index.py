@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
 from .cache import KeyValueCache, default_cache_dir
@@ -34,11 +34,23 @@ from .vectorstore.base import VectorStore
 from .vectorstore.factory import open_vector_store
 
 
-def _question_entity_function(config: PipelineConfig):
-    """Question-side entity extraction for ppr-entity: spaCy, loaded on first use."""
-    from .extraction.spacy_extractor import SpacyExtractor
+def _question_entity_function(config: PipelineConfig) -> Callable[[str], list[str]]:
+    """Question-side entity extraction for ppr-entity, with the backend that built the index:
+    the LLM when an LLM extracted the passages (answers cached), else spaCy. Built on first use."""
+    if config.extractor.kind not in ("openai", "vllm"):
+        from .extraction.spacy_extractor import SpacyExtractor
 
-    return SpacyExtractor(model=config.extractor.spacy_model).question_entities
+        return SpacyExtractor(model=config.extractor.spacy_model).question_entities
+    loaded: list[Any] = []
+
+    def llm_question_entities(question: str) -> list[str]:
+        if not loaded:
+            from .extraction.factory import make_extractor
+
+            loaded.append(make_extractor(config.extractor, cache=KeyValueCache(default_cache_dir())))
+        return loaded[0].question_entities(question)
+
+    return llm_question_entities
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -110,6 +111,15 @@ def test_index_with_an_llm_extractor_through_the_cli(tmp_path):
         dry = CliRunner().invoke(main, [*args, "--dry-run"])
         assert dry.exit_code == 0 and json.loads(dry.output)["requests"] == 0
         assert server.calls == 0
+        # ppr-entity asks the same backend for the question's entities, once per question.
+        os.environ["HIPPORAG_LIKE_CACHE"], saved = str(tmp_path / "cache"), os.environ["HIPPORAG_LIKE_CACHE"]
+        try:
+            for _ in range(2):
+                asked = CliRunner().invoke(main, ["query", "Who founded Greywick Press?", "--index", str(tmp_path / "idx"), "--mode", "ppr-entity", "--json"])
+                assert asked.exit_code == 0, asked.output
+        finally:
+            os.environ["HIPPORAG_LIKE_CACHE"] = saved
+        assert server.calls_for("question") == 1
 
 
 def test_insert_and_delete_commands(tmp_path, demo_index_path):
