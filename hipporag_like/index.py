@@ -108,15 +108,15 @@ class Index:
 
     def apply(self, add: Sequence[Passage] = (), remove: Sequence[str] = (), *, cache_dir: str | Path | None = None,
               progress: Progress = QUIET, extractor: Extractor | None = None) -> ChangeSummary:
-        """One transaction: remove, then add; on success this object shows the new version."""
-        summary = _write(self.path, self.config, self, list(add), set(remove), WriteOptions(cache_dir, progress, extractor))
-        if summary.changed:
+        """One transaction: remove, then add. Afterwards this object shows the latest commit."""
+        self.close()  # a store client of ours must not hold what the writer opens
+        try:
+            return _write(self.path, self.config, self, list(add), set(remove), WriteOptions(cache_dir, progress, extractor))
+        finally:
             self._reload()
-        return summary
 
     def _reload(self) -> None:
-        fresh = Index.open(self.path, retrieval=self.config.retrieval)
-        self.close()
+        fresh = Index.open(self.path, retrieval=self.config.retrieval, qdrant_url=self.config.vectors.url)
         self.__dict__.update(fresh.__dict__)
 
     # -- opening -----------------------------------------------------------------------------

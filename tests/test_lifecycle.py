@@ -117,3 +117,22 @@ def test_damaged_pointer_is_named(demo_copy):
     (demo_copy / "CURRENT").write_text("../../etc")
     with pytest.raises(IndexFormatError, match="CURRENT: damaged"):
         Index.open(demo_copy)
+
+
+def test_qdrant_server_path_through_the_index(tmp_path, demo_passages):
+    """The qdrant-client path end to end, on qdrant-client's local mode (the server's API)."""
+    from hipporag_like import PipelineConfig
+
+    config = PipelineConfig().with_overrides("vectors", kind="qdrant", url=f"local:{tmp_path / 'qdrant'}")
+    index = Index.build(demo_passages[:40], tmp_path / "idx", config)
+    try:
+        prefix = index.manifest["vectors"]["prefix"]
+        assert index.store.count("passages") == 40
+        assert "Greywick Press" in {p.title for p in index.retrieve("Who founded Greywick Press?", k=3).passages}
+        gone = demo_passages[0]
+        index.apply(add=demo_passages[40:], remove=[gone.id])
+        assert index.manifest["vectors"]["prefix"] == prefix  # same collections, changed in place
+        assert index.store.count("passages") == 42  # the deleted passage's point is gone after the commit
+        assert gone.id not in {p.id for p in index.retrieve(gone.text, k=5, mode="dense").passages}
+    finally:
+        index.close()

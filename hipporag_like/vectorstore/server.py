@@ -22,8 +22,12 @@ class QdrantServerStore:
 
     @classmethod
     def connect(cls, url: str, prefix: str, dim: int, api_key_env: str = "QDRANT_API_KEY") -> "QdrantServerStore":
+        """`http(s)://host:port` for a server or cluster; `local:PATH` for qdrant-client's local
+        mode (the server's API over files, one process at a time: for tests and small trials)."""
         from qdrant_client import QdrantClient
 
+        if url.startswith("local:"):
+            return cls(QdrantClient(path=url.removeprefix("local:")), prefix, dim)
         return cls(QdrantClient(url=url, api_key=os.environ.get(api_key_env)), prefix, dim)
 
     def name(self, collection: str) -> str:
