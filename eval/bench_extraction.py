@@ -120,7 +120,7 @@ def main() -> None:
         "# LLM extraction throughput",
         "",
         f"{len(passages)} made-up passages, two LLM calls each (entities, then triples), against",
-        f"`tests/fake_llm_server.py` (run as its own process): a stand-in for the model that answers from a",
+        "`tests/fake_llm_server.py` (run as its own process): a stand-in for the model that answers from a",
         f"recorded fixture after a fixed {args.latency_ms:g} ms per answer. No real LLM ran; this measures our side only (thread pool,",
         "the two-step schedule, HTTP via the `openai` client, parsing, caching every answer on arrival).",
         "\"alone\" runs `LLMExtractor` on all passages at once; \"via CachedExtractor\" is the index",

@@ -218,4 +218,4 @@ def _server_prefix(path: Path) -> str | None:
     return vectors.get("prefix") if vectors.get("kind") == "qdrant" else None
 
 
-__all__ = ["Index", "ChangeSummary", "HippoError"]
+__all__ = ["Index", "ChangeSummary"]
