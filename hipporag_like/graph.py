@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from .extraction.base import Extraction, Triple
-from .text import fact_text, normalize_phrase
+from .text import normalize_phrase
 
 RELATION, PASSAGE, SYNONYMY = 0, 1, 2
 EDGE_KINDS = {RELATION: "relation", PASSAGE: "passage", SYNONYMY: "synonymy"}
@@ -41,10 +41,6 @@ class Facts:
 
     triples: list[Triple]
     passages: list[list[int]]
-
-    @property
-    def texts(self) -> list[str]:
-        return [fact_text(*t) for t in self.triples]
 
 
 @dataclass

@@ -41,9 +41,5 @@ class Progress:
         with tqdm(total=total, initial=initial, desc=label, unit="it", file=sys.stderr, leave=False) as bar:
             yield bar
 
-    def note(self, message: str) -> None:
-        if self.enabled:
-            print(message, file=sys.stderr)
-
 
 QUIET = Progress(enabled=False)

@@ -7,6 +7,7 @@ SHA-256, so a damaged or tampered folder is refused with the name of the file at
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -46,14 +47,13 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             out.write("\n")
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _parse_jsonl(path: Path, data: bytes) -> list[dict[str, Any]]:
     rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise IndexFormatError(f"{path}:{number}: damaged index file ({exc.msg})") from None
+    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise IndexFormatError(f"{path}:{number}: damaged index file ({exc.msg})") from None
     return rows
 
 
@@ -75,20 +75,27 @@ def write_data(folder: Path, data: IndexData) -> dict[str, str]:
 
 
 def read_data(folder: Path, hashes: dict[str, str]) -> IndexData:
+    """Read each data file once: check it against the manifest's hash, then parse those bytes."""
+    raw: dict[str, bytes] = {}
     for name in DATA_FILES:
         path = folder / name
         if not path.is_file():
             raise IndexFormatError(f"{path}: missing index file")
-        if hashes.get(name) != content_hash(path.read_bytes()):
+        raw[name] = path.read_bytes()
+        if hashes.get(name) != content_hash(raw[name]):
             raise IndexFormatError(f"{path}: content does not match the manifest (damaged or edited)")
-    passages = [Passage(r["id"], r["title"], r["text"]) for r in _read_jsonl(folder / "passages.jsonl")]
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return _parse_jsonl(folder / name, raw[name])
+
+    passages = [Passage(r["id"], r["title"], r["text"]) for r in rows("passages.jsonl")]
     extractions = [
         Extraction(r["passage_id"], tuple(r["entities"]), tuple(tuple(t) for t in r["triples"]), r.get("dropped_triples", 0))  # type: ignore[misc]
-        for r in _read_jsonl(folder / "extractions.jsonl")
+        for r in rows("extractions.jsonl")
     ]
-    phrase_rows = _read_jsonl(folder / "phrases.jsonl")
-    fact_rows = _read_jsonl(folder / "facts.jsonl")
-    with np.load(folder / "edges.npz", allow_pickle=False) as arrays:
+    phrase_rows = rows("phrases.jsonl")
+    fact_rows = rows("facts.jsonl")
+    with np.load(io.BytesIO(raw["edges.npz"]), allow_pickle=False) as arrays:
         edges = Edges(arrays["src"], arrays["dst"], arrays["weight"], arrays["kind"])
     return IndexData(
         passages=passages,
