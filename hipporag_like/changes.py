@@ -1,21 +1,21 @@
-"""One change to an index, staged into a version folder: the shared path of build, insert,
-delete and update.
+"""One change to an index (build, insert, delete, update): a pure plan, then the steps.
 
-The new version is derived from the previous one's extractions plus the added passages',
-minus the removed passages': phrases, facts and edges are recomputed from that (cheap, pure),
-so the result equals a full rebuild of the same passages. Only what is new is extracted and
-embedded; only phrases new to the index get synonymy look-ups (new x new exactly, new x old
-through the vector index); vectors of facts and phrases no passage supports any more are
-deleted. Nothing is committed here: `folder.IndexWriter` publishes the staged folder.
+`plan_change` decides what is new and what goes, from ids alone. `stage_change` carries it out
+inside a writer's staging area: it extracts and embeds only the added passages (and only the
+phrases and facts the index has never held), writes them as one new immutable segment, extends
+the version's arrays by linear numpy passes, finds synonyms only for phrases that came alive,
+and writes the new version's arrays and manifest. Nothing here commits: `folder.IndexWriter`
+publishes the staged version. The cost of a write follows what it adds, not the index size,
+apart from the array passes; `compaction.py` folds segments together when they pile up.
 """
 
 from __future__ import annotations
 
-import shutil
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -26,187 +26,245 @@ from .embedding import CachedEmbedder, make_embedder
 from .errors import InputError
 from .extraction.base import CachedExtractor, Extraction, Extractor
 from .extraction.factory import make_extractor
-from .folder import failpoint
-from .graph import SYNONYMY, Edges, Facts, Phrases, build_edges, collect, synonym_pairs
+from .folder import IndexWriter, failpoint
+from .lexical import term_counts
 from .progress import Progress
-from .retrieval import fact_point_id, passage_point_id, phrase_point_id
-from .store import FORMAT, FORMAT_VERSION, IndexData, write_data, write_manifest
-from .text import content_hash, fact_text
+from .segments import Segment, SegmentContent, write_segment
+from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
+from .synonymy import synonym_pairs
+from .tables import BatchRows, Tables, add_synonyms, batch_rows, derive, merge
+from .text import content_hash, fact_text, stable_id
 from .vectorstore.base import VectorStore
-from .vectorstore.edge import EdgeVectorStore
-from .vectorstore.factory import VECTORS_DIR, open_vector_store
+
+
+def phrase_point_id(phrase: str) -> int:
+    return stable_id("phrase", phrase)
+
+
+def fact_point_id(triple: tuple[str, str, str]) -> int:
+    return stable_id("fact", *triple)
+
+
+def corpus_hash(passage_ids: Sequence[str]) -> str:
+    """Identifies a corpus by its passage ids in order: lets callers reuse a matching index."""
+    return content_hash("\n".join(passage_ids).encode("utf-8"))
 
 
 @dataclass
 class ChangeSummary:
-    """What a write did. `manifest` is what gets committed."""
+    """What a write did, for the caller: ids added and removed, failures, the new counts."""
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     already_present: int = 0
     failed: list[Extraction] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)
     changed: bool = False
-    _store: VectorStore | None = field(default=None, repr=False)
-    _deferred_deletes: dict[str, list[int]] = field(default_factory=dict, repr=False)
-
-    def finish(self, staging: Path) -> None:
-        """Close the staged store and write the manifest last: a version without one is incomplete."""
-        if self._store is not None:
-            if isinstance(self._store, EdgeVectorStore):
-                self._store.flush()
-            self._store.close()
-        failpoint("before-manifest")
-        write_manifest(staging, self.manifest)
-
-    def after_commit(self) -> None:
-        """A server's collections are shared by all versions: drop points only once nothing
-        committed refers to them (readers ignore points they do not know)."""
-        if self._deferred_deletes:
-            store = open_vector_store_for(self.manifest)
-            for collection, ids in self._deferred_deletes.items():
-                store.delete(collection, ids)
-            store.close()
+    compacted: bool = False
+    counts: dict[str, Any] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def open_vector_store_for(manifest: dict[str, Any]) -> VectorStore:
-    config = PipelineConfig.from_dict(manifest["config"])
-    return open_vector_store(config.vectors, Path("."), int(manifest["embedder"]["dim"]), manifest["vectors"]["prefix"])
+@dataclass(frozen=True)
+class ChangePlan:
+    """Pure: which passages to add (new to the live index) and which rows to remove."""
+
+    adding: list[Passage]
+    removed_ids: list[str]
+    removed_rows: np.ndarray
+    already_present: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.adding and not len(self.removed_rows)
 
 
-def _empty() -> IndexData:
-    return IndexData([], [], Phrases([], []), Facts([], []), Edges.empty())
-
-
-def apply_change(
-    staging: Path,
-    config: PipelineConfig,
-    previous: tuple[Path, IndexData] | None,
-    add: list[Passage],
-    remove: set[str],
-    cache: KeyValueCache,
-    extractor: Extractor | None,
-    progress: Progress,
-    prefix: str,
-) -> ChangeSummary:
-    old = previous[1] if previous else _empty()
-    existing = {p.id for p in old.passages}
-    unknown = sorted(remove - existing)
-    if unknown:
-        raise InputError(f"no passage with id {unknown[0]} in the index")
+def plan_change(row_ids: np.ndarray, live: np.ndarray, add: Sequence[Passage], remove: Sequence[str]) -> ChangePlan:
+    """`row_ids` are the 16-byte content ids of every row, `live` marks the rows in the index."""
+    live_rows = np.flatnonzero(live)
+    live_ids = row_ids[live_rows]
+    wanted = np.array(list(dict.fromkeys(remove)), dtype="S16")
+    order = np.argsort(live_ids)
+    at = np.searchsorted(live_ids[order], wanted) if len(live_ids) else np.zeros(len(wanted), np.int64)
+    at = np.minimum(at, max(len(live_ids) - 1, 0))
+    found = (live_ids[order][at] == wanted) if len(live_ids) else np.zeros(len(wanted), bool)
+    if not found.all():
+        raise InputError(f"no passage with id {wanted[~found][0].decode('ascii', 'replace')} in the index")
+    removed_rows = live_rows[order][at] if len(wanted) else np.zeros(0, np.int64)
+    removing = set(wanted.tolist())
+    present = set(live_ids.tolist()) - removing
     adding: dict[str, Passage] = {}
     for passage in add:
-        if passage.id not in existing or passage.id in remove:
+        if passage.id.encode("ascii") not in present:
             adding.setdefault(passage.id, passage)
-    summary = ChangeSummary(added=list(adding), removed=sorted(remove), already_present=len(add) - len(adding))
-    if previous is not None and not adding and not remove:
-        return summary
-    summary.changed = True
+    return ChangePlan(list(adding.values()), [w.decode("ascii") for w in wanted], removed_rows.astype(np.int64), len(add) - len(adding))
 
-    cached = CachedExtractor(extractor or make_extractor(config.extractor, cache=cache), cache)
-    fresh = {e.passage_id: e for e in cached.extract(list(adding.values()), progress)}
+
+@dataclass
+class WriteContext:
+    """What the steps of one write share: settings, caches, the store and the staging area."""
+
+    writer: IndexWriter
+    config: PipelineConfig
+    cache: KeyValueCache
+    progress: Progress
+    store: VectorStore
+    base: Version | None
+    prefix: str
+    extractor: Extractor | None = None
+
+
+def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
+    """Extract, embed, write the segment and the new version's arrays and manifest (staged)."""
+    summary = ChangeSummary(added=[p.id for p in plan.adding], removed=plan.removed_ids, already_present=plan.already_present, changed=True)
+    cached = CachedExtractor(ctx.extractor or make_extractor(ctx.config.extractor, cache=ctx.cache), ctx.cache)
+    extractions = cached.extract(plan.adding, ctx.progress)
     summary.failed = cached.failed
     failpoint("after-extract")
-
-    passages = [p for p in old.passages if p.id not in remove] + list(adding.values())
-    by_id = {e.passage_id: e for e in old.extractions} | fresh
-    extractions = [by_id[p.id] for p in passages]
-    phrases, facts, relations = collect(extractions, config.graph, [p.title for p in passages])
-
-    old_phrases, old_facts = set(old.phrases.keys), set(old.facts.triples)
-    new_phrases = [k for k in phrases.keys if k not in old_phrases]
-    new_facts = [t for t in facts.triples if t not in old_facts]
-    kept_phrases, kept_facts = set(phrases.keys), set(facts.triples)
-
-    embedder = CachedEmbedder(make_embedder(config.embedder.kind, config.embedder.model, config.embedder.base_url, config.embedder.api_key_env), cache)
-    passage_vectors = embedder.embed([p.content for p in adding.values()], progress, "embedding passages")
-    phrase_vectors = embedder.embed(new_phrases, progress, "embedding phrases")
-    fact_vectors = embedder.embed([fact_text(*t) for t in new_facts], progress, "embedding facts")
-
-    if previous is not None and config.vectors.kind == "edge":
-        shutil.copytree(previous[0] / VECTORS_DIR, staging / VECTORS_DIR)
-    store = open_vector_store(config.vectors, staging, embedder.dim, prefix)
-    summary._store = store
-    store.upsert("passages", [passage_point_id(p) for p in adding], passage_vectors)
-    store.upsert("phrases", [phrase_point_id(k) for k in new_phrases], phrase_vectors)
-    store.upsert("facts", [fact_point_id(t) for t in new_facts], fact_vectors)
-    gone = {
-        "passages": [passage_point_id(p) for p in remove],
-        "phrases": [phrase_point_id(k) for k in old_phrases - kept_phrases],
-        "facts": [fact_point_id(t) for t in old_facts - kept_facts],
-    }
-    if config.vectors.kind == "edge":
-        for collection, ids in gone.items():
-            store.delete(collection, ids)
-    else:
-        summary._deferred_deletes = {c: ids for c, ids in gone.items() if ids}
+    base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
+    batch = batch_rows(extractions, [p.title for p in plan.adding], ctx.config.graph)
+    merged = merge(
+        base_tables, batch, len(plan.adding),
+        np.array([phrase_point_id(k) for k in batch.phrase_keys], dtype=np.int64),
+        np.array([fact_point_id(t) for t in batch.fact_triples], dtype=np.int64),
+        plan.removed_rows,
+    )
+    new_keys = [batch.phrase_keys[i] for i in merged.new_phrases]
+    new_facts = [batch.fact_triples[i] for i in merged.new_facts]
+    vectors = _embed(ctx, plan.adding, new_keys, new_facts)
+    entry = write_segment(ctx.writer.segments_dir, SegmentContent(
+        passages=[{"id": p.id, "title": p.title, "text": p.text} for p in plan.adding],
+        extractions=[json.loads(e.to_json()) for e in extractions],
+        phrases=new_keys,
+        facts=new_facts,
+        vectors=vectors,
+        terms=_terms(plan.adding),
+    ))
+    segment = Segment(ctx.writer.segments_dir / entry["name"], entry)
+    ctx.store.add_segment(segment)
     failpoint("after-vectors")
-
-    synonyms = _synonyms(old, phrases, new_phrases, phrase_vectors, store, config.graph.synonymy_threshold)
-    edges = build_edges(len(passages), phrases, relations, synonyms, config.graph.title_edge_weight)
-    data = IndexData(passages, extractions, phrases, facts, edges)
-    hashes = write_data(staging, data)
-    summary.manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "config": config.to_dict(),
-        "embedder": {"fingerprint": embedder.fingerprint, "dim": embedder.dim},
-        "extractor": {"fingerprint": cached.fingerprint, "cache_hits": cached.hits, "failed": [e.passage_id for e in cached.failed]},
-        "vectors": {"kind": config.vectors.kind, "prefix": prefix},
-        "corpus_hash": corpus_hash(passages),
-        "counts": {
-            "passages": len(passages),
-            "phrases": len(phrases.keys),
-            "facts": len(facts.triples),
-            "dropped_triples": sum(e.dropped_triples for e in extractions),
-            "edges": edges.count_by_kind(),
-        },
-        "files": hashes,
-    }
+    tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"])
+    entries = (ctx.base.manifest["segments"] if ctx.base is not None else []) + [entry]
+    dropped = _dropped_triples(ctx.base, plan.removed_rows) + sum(e.dropped_triples for e in extractions)
+    finish_version(ctx, tables, entries, dropped, cached.fingerprint, [e.passage_id for e in cached.failed], cached.hits, summary)
     return summary
 
 
-def _synonyms(
-    old: IndexData, phrases: Phrases, new_phrases: list[str], new_vectors: np.ndarray, store: VectorStore, threshold: float
-) -> dict[tuple[int, int], float]:
-    """Old pairs whose phrases both survive, new x new exactly, new x old via the vector index."""
-    index = {key: i for i, key in enumerate(phrases.keys)}
-    pairs: dict[tuple[int, int], float] = {}
+def _embed(ctx: WriteContext, passages: list[Passage], keys: list[str], facts: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+    config = ctx.config.embedder
+    embedder = CachedEmbedder(make_embedder(config.kind, config.model, config.base_url, config.api_key_env), ctx.cache)
+    progress, dim = ctx.progress, embedder.dim
 
-    def add(a: str, b: str, score: float) -> None:
-        i, j = index[a], index[b]
-        pairs[(min(i, j), max(i, j))] = score
+    def embed(texts: list[str], label: str) -> np.ndarray:
+        return embedder.embed(texts, progress, label).reshape(len(texts), dim) if texts else np.zeros((0, dim), np.float32)
 
-    n_old = len(old.passages)
-    for s, d, w, kind in zip(old.edges.src, old.edges.dst, old.edges.weight, old.edges.kind):
-        if kind == SYNONYMY:
-            a, b = old.phrases.keys[int(s) - n_old], old.phrases.keys[int(d) - n_old]
-            if a in index and b in index:
-                add(a, b, float(w))
-    for (i, j), score in synonym_pairs(new_vectors, threshold).items():
-        add(new_phrases[i], new_phrases[j], score)
-    old_keys = {phrase_point_id(k): k for k in old.phrases.keys if k in index}
-    if old_keys:
-        for key, vector in zip(new_phrases, new_vectors):
-            for point, score in _all_above(store, vector, threshold, len(phrases.keys)):
-                other = old_keys.get(point)
-                if other is not None:
-                    add(key, other, score)
-    return pairs
+    return {
+        "passages": embed([p.content for p in passages], "embedding passages"),
+        "phrases": embed(keys, "embedding phrases"),
+        "facts": embed([fact_text(*t) for t in facts], "embedding facts"),
+    }
 
 
-def _all_above(store: VectorStore, vector: np.ndarray, threshold: float, most: int) -> list[tuple[int, float]]:
-    """Every phrase at or above the threshold: a small limit first, doubled while it is filled
-    (most phrases have few neighbours, and a limit the size of the index is slow to serve)."""
+def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
+    counts = term_counts([p.content for p in passages])
+    return {"indptr": counts.indptr, "terms": counts.terms, "counts": counts.counts, "lengths": counts.lengths}
+
+
+def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> Tables:
+    """Pairs among the phrases that came alive, exactly (or approximately when very many), and
+    between them and the phrases alive before, through the vector index."""
+    if not len(woken):
+        return tables
+    threshold = ctx.config.graph.synonymy_threshold
+    vectors = np.stack([_phrase_vector(ctx, int(row), first_new, new_vectors) for row in woken]) if len(woken) else new_vectors
+    inner = synonym_pairs(vectors, threshold)
+    a, b, score = [woken[inner.a]], [woken[inner.b]], [inner.score]
+    older = tables.phrase_live().copy()
+    older[woken] = False
+    if older.any():
+        limit_cap = int(older.sum())
+        for row, vector in zip(woken, vectors):
+            for other, value in _all_above(ctx.store, vector, threshold, older, limit_cap):
+                a.append(np.array([row])), b.append(np.array([other])), score.append(np.array([value]))
+    return add_synonyms(tables, np.concatenate(a), np.concatenate(b), np.concatenate(score))
+
+
+def _phrase_vector(ctx: WriteContext, row: int, first_new: int, new_vectors: np.ndarray) -> np.ndarray:
+    if row >= first_new:
+        return new_vectors[row - first_new]
+    assert ctx.base is not None  # an old row exists only in an old version
+    segment, local = ctx.base.locate("phrases", row)
+    return np.asarray(segment.vectors("phrases")[local], dtype=np.float32)
+
+
+def _all_above(store: VectorStore, vector: np.ndarray, threshold: float, live: np.ndarray, most: int) -> list[tuple[int, float]]:
+    """Every live phrase at or above the threshold: a small limit first, doubled while filled."""
     limit = 64
     while True:
-        hits = store.search("phrases", vector, limit, score_threshold=threshold)
+        hits = store.search("phrases", vector, limit, live=live, score_threshold=threshold)
         if len(hits) < limit or limit >= most:
             return hits
         limit *= 2
 
 
-def corpus_hash(passages: list[Passage]) -> str:
-    """Identifies a corpus by its passage ids in order: lets callers reuse a matching index."""
-    return content_hash("\n".join(p.id for p in passages).encode("utf-8"))
+def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:
+    if base is None:
+        return 0
+    before = int(base.manifest["counts"].get("dropped_triples", 0))
+    return before - sum(int(base.line("extractions", int(r)).get("dropped_triples", 0)) for r in removed_rows)
+
+
+def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, Any]], dropped: int, extractor: str,
+                   failed: list[str], cache_hits: int, summary: ChangeSummary) -> None:
+    """Write the staged version's arrays, then its manifest last (a version without one is incomplete)."""
+    derived, edge_counts = derive(tables, ctx.config.graph.title_edge_weight)
+    files = write_arrays(ctx.writer.staging, tables, derived)
+    live_ids = _live_ids(ctx.writer, entries, tables.passage_live)
+    counts = {
+        "passages": int(tables.passage_live.sum()),
+        "phrases": int(tables.phrase_live().sum()),
+        "facts": int(tables.fact_live().sum()),
+        "dropped_triples": dropped,
+        "edges": edge_counts,
+        "segments": len(entries),
+        "rows": {"passages": tables.n_passages, "phrases": tables.n_phrases, "facts": len(tables.fact_point)},
+    }
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": ctx.config.to_dict(),
+        "embedder": {"fingerprint": _embedder_fingerprint(ctx), "dim": _dim(ctx, entries)},
+        "extractor": {"fingerprint": extractor, "cache_hits": cache_hits, "failed": failed},
+        "vectors": {"kind": ctx.config.vectors.kind, "prefix": ctx.prefix},
+        "corpus_hash": corpus_hash(live_ids),
+        "counts": counts,
+        "segments": entries,
+        "files": files,
+    }
+    failpoint("before-manifest")
+    write_manifest(ctx.writer.staging, manifest)
+    summary.counts = counts
+    summary.manifest = manifest
+
+
+def _embedder_fingerprint(ctx: WriteContext) -> str:
+    config = ctx.config.embedder
+    return make_embedder(config.kind, config.model, config.base_url, config.api_key_env).fingerprint
+
+
+def _dim(ctx: WriteContext, entries: list[dict[str, Any]]) -> int:
+    config = ctx.config.embedder
+    return int(make_embedder(config.kind, config.model, config.base_url, config.api_key_env).dim)
+
+
+def _live_ids(writer: IndexWriter, entries: list[dict[str, Any]], live: np.ndarray) -> list[str]:
+    ids = [np.load(segment_folder(writer, e["name"]) / "passage_ids.npy", allow_pickle=False) for e in entries]
+    if not ids:
+        return []
+    return [i.decode("ascii") for i in np.concatenate(ids)[live].tolist()]
+
+
+def segment_folder(writer: IndexWriter, name: str) -> Path:
+    """A segment being staged by this writer, or one already shared in the index folder."""
+    staged = writer.segments_dir / name
+    return staged if staged.is_dir() else writer.index_dir / "segments" / name

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import time
 from pathlib import Path
 from typing import IO
@@ -28,6 +29,7 @@ from .errors import IndexFormatError, IndexLockedError
 CURRENT = "CURRENT"
 _VERSION = re.compile(r"v(\d{6})")
 FAILPOINT_ENV = "HIPPORAG_LIKE_FAILPOINT"
+SEGMENTS = "segments"
 
 
 def failpoint(name: str) -> None:
@@ -47,9 +49,11 @@ def version_folder(index_dir: Path) -> Path:
         if (index_dir / "manifest.json").is_file():
             raise IndexFormatError(f"{index_dir}: an index in the older, unversioned format; rebuild it")
         raise IndexFormatError(f"{pointer}: missing; {index_dir} is not a hipporag-like index")
-    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    raw = pointer.read_bytes()[:64]
+    name = raw.decode("ascii", errors="replace").strip()
     if not _VERSION.fullmatch(name):
-        raise IndexFormatError(f"{pointer}: damaged (names '{name[:40]}', expected a version like v000001)")
+        shown = name.encode("ascii", "backslashreplace").decode("ascii")[:24].encode("unicode_escape").decode("ascii")
+        raise IndexFormatError(f"{pointer}: damaged (expected a version name like v000001, found {shown!r})")
     folder = index_dir / name
     if not folder.is_dir():
         raise IndexFormatError(f"{folder}: the version named by {CURRENT} is missing")
@@ -65,44 +69,75 @@ def _fsync_dir(path: Path) -> None:
 
 
 class IndexWriter:
-    """Holds the writer lock and one staging folder; `commit()` publishes it as the new version.
+    """Holds the writer lock and one staging area; `commit()` publishes it as the new version.
 
-    Leaving the `with` block without committing discards the staging folder.
+    A write stages its new segments in `segments_dir` and the version's files in `staging`.
+    Leaving the `with` block without committing discards both. The lock is taken on the index's
+    real path (symlinks resolved), never through a symlinked lock file, and checked again at
+    commit; the commit itself is a compare-and-swap on CURRENT, so a writer whose lock was
+    broken, or whose base version is no longer current, publishes nothing.
     """
 
     def __init__(self, index_dir: str | Path) -> None:
-        self.index_dir = Path(index_dir)
+        self.requested = Path(index_dir)
+        self.index_dir = Path(os.path.realpath(index_dir))
         self.staging: Path = Path()
+        self.segments_dir: Path = Path()
+        self.base: str | None = None  # the version this write started from (None: a new index)
         self._root: Path | None = None  # for a new index: the folder renamed into place whole
-        self._lock: IO[str] | None = None
+        self._area: Path | None = None  # for an existing index: the staging area inside it
+        self._lock_fd: int | None = None
+        self._lock_path = self.index_dir.parent / f".{self.index_dir.name}.lock"
         self.committed = False
+        self.retired_versions: list[Path] = []
 
     # -- locking -------------------------------------------------------------------------------
     def _acquire(self) -> None:
         if self.index_dir.exists() and not self.index_dir.is_dir():
-            raise IndexFormatError(f"{self.index_dir}: is a file, not an index folder")
+            raise IndexFormatError(f"{self.requested}: is a file, not an index folder")
+        for parent in self.index_dir.parents:
+            if parent.exists() and not parent.is_dir():
+                raise IndexFormatError(f"{self.requested}: {parent} is a file, so no index folder can be made under it")
         self.index_dir.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.index_dir.parent / f".{self.index_dir.name}.lock", "a+", encoding="utf-8")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+        for _ in range(5):
+            try:
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise IndexLockedError(f"{self._lock_path}: the lock file is a symlink; remove it (refusing to follow it)") from None
                 raise
-            lock.seek(0)
-            holder = lock.read().strip() or "unknown"
-            lock.close()
-            raise IndexLockedError(f"{self.index_dir}: index is locked by pid {holder} (another writer is running)") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        self._lock = lock
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise IndexLockedError(f"{self._lock_path}: the lock file is not a regular file; remove it")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                raise IndexLockedError(f"{self.requested}: index is locked by pid {holder} (another writer is running)") from None
+            if self._same_file(fd):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+                self._lock_fd = fd
+                return
+            os.close(fd)  # removed or replaced between open and flock: take the new one
+        raise IndexLockedError(f"{self._lock_path}: the lock file keeps changing; another process is interfering")
+
+    def _same_file(self, fd: int) -> bool:
+        try:
+            on_disk = os.lstat(self._lock_path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (on_disk.st_ino, on_disk.st_dev) == (held.st_ino, held.st_dev)
 
     def _release(self) -> None:
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- staging -------------------------------------------------------------------------------
     def __enter__(self) -> "IndexWriter":
@@ -111,16 +146,20 @@ class IndexWriter:
             self._clear_leftovers()
             stamp = f"{os.getpid()}-{time.monotonic_ns()}"
             if self._is_index():
-                self.staging = self.index_dir / f".staging-{stamp}"
-                self.staging.mkdir()
+                self.base = version_folder(self.index_dir).name
+                self._area = self.index_dir / f".staging-{stamp}"
+                self.staging = self._area / "version"
+                self.segments_dir = self._area / "segments"
             else:
                 if (self.index_dir / "manifest.json").is_file():
-                    raise IndexFormatError(f"{self.index_dir}: holds an index in the older, unversioned format; remove it or pick another folder")
+                    raise IndexFormatError(f"{self.requested}: holds an index in the older, unversioned format; remove it or pick another folder")
                 if self.index_dir.exists() and any(self.index_dir.iterdir()):
-                    raise IndexFormatError(f"{self.index_dir}: exists and is not a hipporag-like index; refusing to write into it")
+                    raise IndexFormatError(f"{self.requested}: exists and is not a hipporag-like index; refusing to write into it")
                 self._root = self.index_dir.parent / f".{self.index_dir.name}.tmp-{stamp}"
                 self.staging = self._root / "v000001"
-                self.staging.mkdir(parents=True)
+                self.segments_dir = self._root / SEGMENTS
+            self.staging.mkdir(parents=True)
+            self.segments_dir.mkdir(parents=True, exist_ok=True)
         except BaseException:
             self._release()
             raise
@@ -129,7 +168,7 @@ class IndexWriter:
     def __exit__(self, *exc: object) -> None:
         try:
             if not self.committed:
-                shutil.rmtree(self._root or self.staging, ignore_errors=True)
+                shutil.rmtree(self._root or self._area or self.staging, ignore_errors=True)
         finally:
             self._release()
 
@@ -151,9 +190,19 @@ class IndexWriter:
                 shutil.rmtree(path, ignore_errors=True)  # renamed into place, never made current
 
     # -- publishing ----------------------------------------------------------------------------
+    def _check_still_ours(self) -> None:
+        if self._lock_fd is None or not self._same_file(self._lock_fd):
+            raise IndexLockedError(f"{self._lock_path}: the writer lock was removed or replaced during this write; nothing was published")
+        current = (self.index_dir / CURRENT).read_text(encoding="utf-8", errors="replace").strip() if self._is_index() else None
+        if current != self.base:
+            raise IndexLockedError(
+                f"{self.requested}: another writer committed {str(current)[:12]} since this write started from {self.base}; nothing was published"
+            )
+
     def commit(self) -> Path:
-        """Publish the staged version; return its folder."""
+        """Publish the staged version (compare-and-swap on CURRENT); return its folder."""
         failpoint("before-publish")
+        self._check_still_ours()
         if self._root is not None:
             (self._root / CURRENT).write_text(self.staging.name + "\n", encoding="utf-8")
             if self.index_dir.exists():
@@ -162,11 +211,15 @@ class IndexWriter:
             _fsync_dir(self.index_dir.parent)
             self.committed = True
             return self.index_dir / self.staging.name
-        current = version_folder(self.index_dir)
-        number = _number(current.name)
-        target = self.index_dir / f"v{(number or 0) + 1:06d}"
-        self.staging.rename(target)
+        assert self._area is not None and self.base is not None
+        shared = self.index_dir / SEGMENTS
+        shared.mkdir(exist_ok=True)
+        for segment in sorted(self.segments_dir.iterdir()):
+            segment.rename(shared / segment.name)  # unreferenced until CURRENT moves: harmless
+        target = self.index_dir / f"v{(_number(self.base) or 0) + 1:06d}"
+        self.staging.rename(target)  # fails if another writer took this number: nothing published
         failpoint("after-rename")
+        self._check_still_ours()
         pointer = self.index_dir / (CURRENT + ".tmp")
         with pointer.open("w", encoding="utf-8") as out:
             out.write(target.name + "\n")
@@ -175,14 +228,10 @@ class IndexWriter:
         pointer.replace(self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
         self.committed = True
+        shutil.rmtree(self._area, ignore_errors=True)
         failpoint("after-commit")
-        self._retire_old_versions(keep={target.name, current.name})
+        self.retired_versions = [p for p in self.index_dir.glob("v*") if _VERSION.fullmatch(p.name) and p.name not in {target.name, self.base}]
         return target
-
-    def _retire_old_versions(self, keep: set[str]) -> None:
-        for path in self.index_dir.glob("v*"):
-            if _VERSION.fullmatch(path.name) and path.name not in keep:
-                shutil.rmtree(path, ignore_errors=True)
 
 
 def _number(name: str) -> int | None:

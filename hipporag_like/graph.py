@@ -73,6 +73,18 @@ class Edges:
         return {name: int(np.sum(self.kind == code)) for code, name in EDGE_KINDS.items()}
 
 
+@dataclass
+class IndexData:
+    """A whole version as Python objects, live rows only and numbered densely: for export,
+    interchange and tests. Queries never build this (see `tables.py`)."""
+
+    passages: list  # list[Passage]
+    extractions: list[Extraction]
+    phrases: Phrases
+    facts: Facts
+    edges: Edges
+
+
 def collect(
     extractions: Sequence[Extraction], config: GraphConfig, titles: Sequence[str] = ()
 ) -> tuple[Phrases, Facts, dict[tuple[int, int], float]]:

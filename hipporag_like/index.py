@@ -5,39 +5,48 @@
     for hit in index.retrieve("Where was the founder of X born?", k=5).passages:
         print(hit.score, hit.title)
 
-Every write (build, insert, delete, update) is one transaction over the versioned folder
-(`folder.py`): it stages a complete new version and commits it atomically.
+Every write (build, insert, delete, update, compact) is one transaction over the versioned
+folder (`folder.py`): it stages one new segment and a new version, and commits it atomically.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
+
 from . import __version__
 from .cache import KeyValueCache, default_cache_dir
-from .changes import ChangeSummary, apply_change
-from .config import EmbedderConfig, PipelineConfig, RetrievalConfig
+from .changes import ChangeSummary, WriteContext, plan_change, stage_change
+from .compaction import compact_staged, needs_compaction
+from .config import LLM_KINDS, EmbedderConfig, PipelineConfig, RetrievalConfig
 from .corpus import Passage
 from .embedding import Embedder, make_embedder
 from .errors import HippoError, IndexFormatError, InputError
-from .extraction.base import Extractor
-from .folder import IndexWriter, version_folder
+from .extraction.base import Extraction, Extractor
+from .folder import IndexWriter
+from .graph import PASSAGE, RELATION, SYNONYMY, Edges, Facts, IndexData, Phrases
 from .progress import QUIET, Progress
 from .results import RetrievalResult
 from .retrieval import Retriever
-from .store import IndexData, read_data, read_manifest_file
-from .vectorstore.base import VectorStore
+from .segments import SEGMENTS_DIR, VECTOR_KINDS
+from .store import Version, open_version, read_manifest_file
+from .tables import relation_pairs
+from .vectorstore.base import RetiredSegment, VectorStore
 from .vectorstore.factory import open_vector_store
 
 
 def _question_entity_function(config: PipelineConfig) -> Callable[[str], list[str]]:
     """Question-side entity extraction for ppr-entity, with the backend that built the index:
     the LLM when an LLM extracted the passages (answers cached), else spaCy. Built on first use."""
-    if config.extractor.kind not in ("openai", "vllm"):
+    if config.extractor.kind not in LLM_KINDS:
         from .extraction.spacy_extractor import SpacyExtractor
 
         return SpacyExtractor(model=config.extractor.spacy_model).question_entities
@@ -63,35 +72,26 @@ class WriteOptions:
 
 
 class Index:
-    """An opened index version: graph data in memory, vectors in the store, a retriever."""
+    """An opened index version: arrays memory-mapped, vectors in the store, a retriever."""
 
-    def __init__(self, path: Path, folder: Path, manifest: dict[str, Any], config: PipelineConfig, data: IndexData,
-                 store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, path: Path, version: Version, config: PipelineConfig, store: VectorStore, embedder: Embedder) -> None:
         self.path = path
-        self.folder = folder
-        self.manifest = manifest
+        self.version = version
+        self.folder = version.folder
+        self.manifest = version.manifest
         self.config = config
-        self.data = data
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(data, store, embedder, config.retrieval, _question_entity_function(config))
+        self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config))
 
     # -- writing -----------------------------------------------------------------------------
     @classmethod
-    def build(
-        cls,
-        passages: Sequence[Passage],
-        path: str | Path,
-        config: PipelineConfig = PipelineConfig(),
-        *,
-        cache_dir: str | Path | None = None,
-        progress: Progress = QUIET,
-        extractor: Extractor | None = None,
-    ) -> "Index":
+    def build(cls, passages: Sequence[Passage], path: str | Path, config: PipelineConfig = PipelineConfig(), *,
+              cache_dir: str | Path | None = None, progress: Progress = QUIET, extractor: Extractor | None = None) -> "Index":
         """Extract, embed, link and commit a complete index at `path` (replacing one there)."""
         if not passages:
             raise InputError("the corpus holds no passages")
-        _write(Path(path), config, None, list(passages), set(), WriteOptions(cache_dir, progress, extractor))
+        _write(Path(path), config, list(passages), [], WriteOptions(cache_dir, progress, extractor), rebuild=True)
         return cls.open(path)
 
     def insert(self, passages: Iterable[Passage], **options: Any) -> ChangeSummary:
@@ -99,7 +99,7 @@ class Index:
         return self.apply(add=list(passages), **options)
 
     def delete(self, passage_ids: Iterable[str], **options: Any) -> ChangeSummary:
-        """Remove passages, and every fact, phrase, edge and vector only they supported."""
+        """Remove passages, and every fact, phrase and edge only they supported."""
         return self.apply(remove=list(passage_ids), **options)
 
     def update(self, old_id: str, new: Passage, **options: Any) -> ChangeSummary:
@@ -107,13 +107,17 @@ class Index:
         return self.apply(add=[new], remove=[old_id], **options)
 
     def apply(self, add: Sequence[Passage] = (), remove: Sequence[str] = (), *, cache_dir: str | Path | None = None,
-              progress: Progress = QUIET, extractor: Extractor | None = None) -> ChangeSummary:
+              progress: Progress = QUIET, extractor: Extractor | None = None, compact: bool = False) -> ChangeSummary:
         """One transaction: remove, then add. Afterwards this object shows the latest commit."""
         self.close()  # a store client of ours must not hold what the writer opens
         try:
-            return _write(self.path, self.config, self, list(add), set(remove), WriteOptions(cache_dir, progress, extractor))
+            return _write(self.path, self.config, list(add), list(remove), WriteOptions(cache_dir, progress, extractor), compact=compact)
         finally:
             self._reload()
+
+    def compact(self, **options: Any) -> ChangeSummary:
+        """Fold every segment into one, dropping deleted rows (also done by writes past a ratio)."""
+        return self.apply(compact=True, **options)
 
     def _reload(self) -> None:
         fresh = Index.open(self.path, retrieval=self.config.retrieval, qdrant_url=self.config.vectors.url)
@@ -121,27 +125,21 @@ class Index:
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(
-        cls,
-        path: str | Path,
-        *,
-        retrieval: RetrievalConfig | None = None,
-        embedder: EmbedderConfig | None = None,
-        qdrant_url: str | None = None,
-    ) -> "Index":
-        """Open the committed version. Refuses an unknown format or a different embedding model."""
+    def open(cls, path: str | Path, *, retrieval: RetrievalConfig | None = None, embedder: EmbedderConfig | None = None,
+             qdrant_url: str | None = None) -> "Index":
+        """Open and verify the committed version. Refuses an unknown format, damaged files or a
+        different embedding model. Writes nothing inside the index folder."""
         path = Path(path)
-        folder = version_folder(path)
-        manifest = read_manifest_file(folder)
+        version = open_version(path)
         try:
-            config = PipelineConfig.from_dict(manifest["config"], f"{folder}/manifest.json")
+            config = PipelineConfig.from_dict(version.manifest["config"], f"{version.folder}/manifest.json")
         except InputError as exc:
             raise IndexFormatError(str(exc)) from None
         if embedder is not None and embedder != config.embedder:
             raise IndexFormatError(
                 f"{path}: index was built with embedder '{config.embedder.model}', not '{embedder.model}'; rebuild it to change models"
             )
-        built_with = manifest["embedder"].get("fingerprint")
+        built_with = version.manifest["embedder"].get("fingerprint")
         model = make_embedder(config.embedder.kind, config.embedder.model, config.embedder.base_url, config.embedder.api_key_env)
         if model.fingerprint != built_with:
             raise IndexFormatError(f"{path}: index was built with embedder '{built_with}', this set-up has '{model.fingerprint}'")
@@ -149,14 +147,24 @@ class Index:
             config = replace(config, retrieval=retrieval)
         if qdrant_url:
             config = config.with_overrides("vectors", url=qdrant_url)
-        data = read_data(folder, manifest["files"])
-        store = open_vector_store(config.vectors, folder, int(manifest["embedder"]["dim"]), manifest.get("vectors", {}).get("prefix", ""))
-        return cls(path, folder, manifest, config, data, store, model)
+        store = open_vector_store(config.vectors, version.segments, version.manifest["vectors"].get("prefix", ""))
+        return cls(path, version, config, store, model)
 
     # -- using -------------------------------------------------------------------------------
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> RetrievalResult:
         """The k passages that best answer `question`, with the reasons they were chosen."""
         return self.retriever.retrieve(question, k, mode)
+
+    def has_passage(self, passage_id: str) -> bool:
+        """Whether a passage with this content id is in the opened version."""
+        ids = self.version.passage_ids()
+        return bool(np.any((ids == passage_id.encode("ascii", "replace")) & self.version.tables.passage_live))
+
+    def passage_ids_by_title(self, title: str) -> list[str]:
+        """Ids of the indexed passages with exactly this title, in index order."""
+        live = np.flatnonzero(self.version.tables.passage_live)
+        rows = (self.version.line("passages", int(r)) for r in live)
+        return [row["id"] for row in rows if row["title"] == title]
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -168,8 +176,26 @@ class Index:
             **self.manifest["counts"],
         }
 
+    def verify(self) -> dict[str, Any]:
+        """Beyond what opening checked (every byte, shapes, ranges): the vector store holds every
+        point of every segment. Raises IndexFormatError naming the part at fault."""
+        for kind in VECTOR_KINDS:
+            expected = int(self.version.offsets[kind][-1])
+            held = self.store.count(kind)
+            if held != expected:
+                raise IndexFormatError(f"{self.path}: the vector store holds {held} {kind} vectors, the segments {expected}")
+        files = len(self.manifest["files"]) + sum(len(s.files) for s in self.version.segments)
+        return {"index": str(self.path), "version": self.folder.name, "ok": True, "files_checked": files,
+                "segments": len(self.version.segments), "vectors": {k: int(self.version.offsets[k][-1]) for k in VECTOR_KINDS}}
+
+    @property
+    def data(self) -> IndexData:
+        """The live graph as Python objects (export, interchange, tests): O(index) to build."""
+        return materialize(self.version, self.config.graph.title_edge_weight)
+
     def close(self) -> None:
         self.store.close()
+        self.version.close()
 
     def __enter__(self) -> "Index":
         return self
@@ -178,44 +204,129 @@ class Index:
         self.close()
 
 
-def _write(path: Path, config: PipelineConfig, opened: Index | None, add: list[Passage], remove: set[str],
-           options: WriteOptions) -> ChangeSummary:
-    """Stage and commit one change (a full build when `opened` is None)."""
+def materialize(version: Version, title_edge_weight: float) -> IndexData:
+    """Live rows renumbered densely, edges with their kinds, as the export format wants."""
+    t = version.tables
+    live_p = np.flatnonzero(t.passage_live)
+    live_n = np.flatnonzero(t.phrase_live())
+    live_f = np.flatnonzero(t.fact_live())
+    new_p = {int(r): i for i, r in enumerate(live_p)}
+    new_n = {int(r): i for i, r in enumerate(live_n)}
+    passages, extractions = [], []
+    for r in live_p:
+        row, ext = version.line("passages", int(r)), version.line("extractions", int(r))
+        passages.append(Passage(row["id"], row["title"], row["text"]))
+        extractions.append(Extraction(row["id"], tuple(ext["entities"]), tuple(tuple(x) for x in ext["triples"]), ext.get("dropped_triples", 0)))
+    held: dict[int, list[int]] = {int(n): [] for n in live_n}
+    for p, n in zip(t.mention_passage.tolist(), t.mention_phrase.tolist()):
+        held[n].append(new_p[p])
+    fact_passages = [sorted({new_p[int(p)] for p in version.derived.fact_passages[version.derived.fact_indptr[f]:version.derived.fact_indptr[f + 1]]}) for f in live_f]
+    p_count = len(live_p)
+    src, dst, weight, kind = [], [], [], []
+    for p, n, title in zip(t.mention_passage.tolist(), t.mention_phrase.tolist(), t.mention_title.tolist()):
+        src.append(new_p[p]), dst.append(p_count + new_n[n]), weight.append(title_edge_weight if title and title_edge_weight > 0 else 1.0), kind.append(PASSAGE)
+    rel_a, rel_b, rel_w = relation_pairs(t)
+    related = set(zip(rel_a.tolist(), rel_b.tolist()))
+    for a, b, w in zip(rel_a.tolist(), rel_b.tolist(), rel_w.tolist()):
+        src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(RELATION)
+    for a, b, w in zip(t.syn_a.tolist(), t.syn_b.tolist(), t.syn_score.tolist()):
+        if (a, b) not in related:
+            src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(SYNONYMY)
+    return IndexData(
+        passages=passages,
+        extractions=extractions,
+        phrases=Phrases([version.line("phrases", int(n)) for n in live_n], [sorted(held[int(n)]) for n in live_n]),
+        facts=Facts([tuple(version.line("facts", int(f))) for f in live_f], fact_passages),  # type: ignore[misc]
+        edges=Edges(np.array(src, np.int64), np.array(dst, np.int64), np.array(weight, np.float64), np.array(kind, np.int8)),
+    )
+
+
+def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[str], options: WriteOptions, *,
+           rebuild: bool = False, compact: bool = False) -> ChangeSummary:
+    """Stage and commit one change (a full build when `rebuild`), then retire what no kept
+    version needs. Cleanup after the commit never fails the write."""
     started = time.monotonic()
     cache = KeyValueCache(options.cache_dir or default_cache_dir())
+    base: Version | None = None
+    store: VectorStore | None = None
     try:
         with IndexWriter(path) as writer:
-            previous = None
-            manifest: dict[str, Any] = {}
-            replaced_prefix = _server_prefix(path) if opened is None else None
-            if opened is not None:
-                # Change the latest committed version, not what this process opened earlier.
-                current = version_folder(path)
-                manifest = read_manifest_file(current)
-                previous = (current, read_data(current, manifest["files"]))
-            prefix = manifest.get("vectors", {}).get("prefix") or f"hl_{uuid.uuid4().hex[:12]}"
-            summary = apply_change(writer.staging, config, previous, add, remove, cache, options.extractor, options.progress, prefix)
-            if not summary.changed:
-                return summary
+            base = None if rebuild or writer.base is None else open_version(writer.index_dir)
+            prefix = base.manifest["vectors"].get("prefix") if base is not None else None
+            prefix = prefix or f"hl_{uuid.uuid4().hex[:12]}"
+            if base is not None:
+                plan = plan_change(base.passage_ids(), np.asarray(base.tables.passage_live), add, remove)
+            else:
+                plan = plan_change(np.zeros(0, "S16"), np.zeros(0, bool), add, remove)
+            if base is not None and plan.empty and not compact:
+                return ChangeSummary(already_present=plan.already_present, counts=base.manifest["counts"], manifest=base.manifest)
+            store = open_vector_store(config.vectors, base.segments if base is not None else [], prefix)
+            ctx = WriteContext(writer, config, cache, options.progress, store, base, prefix, options.extractor)
+            summary = stage_change(ctx, plan)
+            if compact or needs_compaction(summary.counts):
+                staged = open_version(writer.index_dir, folder=writer.staging, segment_roots=(writer.segments_dir,))
+                try:
+                    compact_staged(ctx, staged, summary)
+                finally:
+                    staged.close()
+                store = ctx.store
             summary.manifest.update({"library_version": __version__, "build_seconds": round(time.monotonic() - started, 2)})
-            summary.finish(writer.staging)
+            from .store import write_manifest
+
+            write_manifest(writer.staging, summary.manifest)
+            store.close()
+            store = None
+            if base is not None:
+                base.close()
+                base = None
             writer.commit()
-            summary.after_commit()
-            if replaced_prefix:
-                open_vector_store(config.vectors, path, 0, replaced_prefix).drop()  # type: ignore[attr-defined]
+            _retire(writer, config)
     finally:
+        if store is not None:
+            store.close()
+        if base is not None:
+            base.close()
         cache.close()
     return summary
 
 
-def _server_prefix(path: Path) -> str | None:
-    """The Qdrant server collections an index being rebuilt uses, to drop once replaced."""
+def _retire(writer: IndexWriter, config: PipelineConfig) -> None:
+    """Remove versions older than the previous one, then segments no kept version lists, and the
+    store's copies of them (with the store settings of the version that used them)."""
     try:
-        manifest = read_manifest_file(version_folder(path))
-    except HippoError:
-        return None
-    vectors = manifest.get("vectors", {})
-    return vectors.get("prefix") if vectors.get("kind") == "qdrant" else None
+        index_dir = writer.index_dir
+        kept: set[str] = set()
+        for name in {p.name for p in index_dir.glob("v*")} - {p.name for p in writer.retired_versions}:
+            kept.update(e["name"] for e in read_manifest_file(index_dir / name)["segments"])
+        stores: dict[str, tuple[dict[str, Any], str]] = {}
+        for old in writer.retired_versions:
+            try:
+                manifest = read_manifest_file(old)
+                stores[json.dumps(manifest["config"].get("vectors", {}), sort_keys=True)] = (manifest["config"].get("vectors", {}), manifest["vectors"].get("prefix", ""))
+            except HippoError:
+                pass
+            shutil.rmtree(old, ignore_errors=True)
+        retired: list[RetiredSegment] = []
+        for folder in (index_dir / SEGMENTS_DIR).glob("seg-*"):
+            if folder.name not in kept:
+                retired.append((folder.name, _vector_digests(folder)))
+                shutil.rmtree(folder, ignore_errors=True)
+        if retired:
+            for vectors, prefix in stores.values() or [(None, "")]:
+                vectors_config = config.vectors if vectors is None else PipelineConfig.from_dict({"vectors": vectors}).vectors
+                store = open_vector_store(vectors_config, [], prefix)
+                store.retire(retired)
+                store.close()
+    except Exception as exc:  # noqa: BLE001 - the write is committed; leftovers go next time
+        print(f"warning: committed, but could not clean up old versions: {str(exc)[:120]}", file=sys.stderr)
+
+
+def _vector_digests(folder: Path) -> dict[str, str]:
+    try:
+        files = json.loads((folder / "segment.json").read_text(encoding="utf-8"))["files"]
+        return {kind: str(files[f"vectors.{kind}.npy"]["sha256"]) for kind in VECTOR_KINDS}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 __all__ = ["Index", "ChangeSummary"]

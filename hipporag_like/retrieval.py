@@ -19,26 +19,16 @@ import numpy as np
 from .config import MODES, RetrievalConfig
 from .embedding import Embedder
 from .errors import HippoError
+from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
+from .push_ppr import WalkGraph, push_ppr
 from .ranking import fact_phrase_weights, min_max, top_k
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
-from .store import IndexData
-from .text import normalize_phrase, stable_id
+from .store import Version
+from .text import normalize_phrase
 from .vectorstore.base import VectorStore
 
-DENSE_SEED_LIMIT = 1000  # passages scored densely per query; the rest count as 0
-
-
-def passage_point_id(passage_id: str) -> int:
-    return int(passage_id, 16) >> 1
-
-
-def phrase_point_id(phrase: str) -> int:
-    return stable_id("phrase", phrase)
-
-
-def fact_point_id(triple: tuple[str, str, str]) -> int:
-    return stable_id("fact", *triple)
+DENSE_SEED_LIMIT = 1000  # passages scored densely per query; the rest count as the lowest
 
 
 @dataclass
@@ -49,61 +39,77 @@ class _Seeds:
 
 
 class Retriever:
-    """Holds the in-memory graph and lookups; stateless per query."""
+    """Reads the version's memory-mapped arrays; stateless per query. Dead rows (deleted
+    passages, phrases no live passage mentions) are never seeds and never results."""
 
     def __init__(
         self,
-        data: IndexData,
+        version: Version,
         store: VectorStore,
         embedder: Embedder,
         config: RetrievalConfig,
         question_entities: Callable[[str], list[str]] | None = None,
     ) -> None:
-        self.data = data
+        self.version = version
         self.store = store
         self.embedder = embedder
         self.config = config
         self.question_entities = question_entities
-        self.n_passages = len(data.passages)
-        self.n_nodes = self.n_passages + len(data.phrases.keys)
-        self.graph = make_graph(self.n_nodes, data.edges.src, data.edges.dst, data.edges.weight)
-        self.specificity = data.phrases.specificity()
-        phrase_index = {k: i for i, k in enumerate(data.phrases.keys)}
-        self.fact_phrases = [(phrase_index[s], phrase_index[o]) for s, _, o in data.facts.triples]
-        self.passage_by_point = {passage_point_id(p.id): i for i, p in enumerate(data.passages)}
-        self.phrase_by_point = {phrase_point_id(k): i for i, k in enumerate(data.phrases.keys)}
-        self.fact_by_point = {fact_point_id(t): i for i, t in enumerate(data.facts.triples)}
-        self.passage_phrases: list[set[int]] = [set() for _ in data.passages]
-        for phrase, passages in enumerate(data.phrases.passages):
-            for passage in passages:
-                self.passage_phrases[passage].add(phrase)
-        self._bm25: Any = None
+        tables, derived = version.tables, version.derived
+        self.tables, self.derived = tables, derived
+        self.n_passages = tables.n_passages
+        self.n_nodes = self.n_passages + tables.n_phrases
+        self.passage_live = np.asarray(tables.passage_live, dtype=bool)
+        self.phrase_live = tables.phrase_live()
+        self.fact_live = tables.fact_live()
+        self.specificity = tables.specificity()
+        self.walk_graph = WalkGraph.from_arrays(derived.graph_indptr, derived.graph_indices, derived.graph_weight)
+        self._exact_graph: Any = None
+        self._bm25: BM25Scorer | None = None
+
+    def fact_phrases(self, fact: int) -> tuple[int, int]:
+        return int(self.tables.fact_subject[fact]), int(self.tables.fact_object[fact])
+
+    def fact_passages(self, fact: int) -> np.ndarray:
+        return np.asarray(self.derived.fact_passages[self.derived.fact_indptr[fact] : self.derived.fact_indptr[fact + 1]])
+
+    def passage_phrases(self, passage: int) -> set[int]:
+        d = self.derived
+        neighbours = np.asarray(d.graph_indices[d.graph_indptr[passage] : d.graph_indptr[passage + 1]])
+        return set((neighbours[neighbours >= self.n_passages] - self.n_passages).tolist())
+
+    def walk(self, reset: np.ndarray) -> np.ndarray:
+        """PPR from the reset vector: exact (PRPACK) on small graphs, forward push on large ones."""
+        method = self.config.ppr
+        if method == "push" or (method == "auto" and self.n_nodes >= self.config.ppr_exact_below):
+            return push_ppr(self.walk_graph, reset, self.config.damping, self.config.push_epsilon)
+        if self._exact_graph is None:
+            d = self.derived
+            rows = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(np.asarray(d.graph_indptr)))
+            cols = np.asarray(d.graph_indices, dtype=np.int64)
+            upper = rows <= cols
+            weights = np.asarray(d.graph_weight)[upper]
+            weights = np.where(rows[upper] == cols[upper], weights / 2, weights)  # a self-loop is stored once
+            self._exact_graph = make_graph(self.n_nodes, rows[upper], cols[upper], weights)
+        return personalized_pagerank(self._exact_graph, reset, self.config.damping)
 
     # -- scorers -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         scores = np.zeros(self.n_passages, dtype=np.float64)
-        limit = min(self.n_passages, DENSE_SEED_LIMIT)
-        hits = self.store.search("passages", query_vector, limit)
+        limit = min(int(self.passage_live.sum()), DENSE_SEED_LIMIT)
+        hits = self.store.search("passages", query_vector, limit, live=self.passage_live)
         floor = min((s for _, s in hits), default=0.0)
         scores[:] = floor  # unscored passages rank below every scored one
-        for point, score in hits:
-            index = self.passage_by_point.get(point)
-            if index is not None:
-                scores[index] = score
+        if hits:
+            rows, values = zip(*hits)
+            scores[list(rows)] = values
         return scores
 
     def bm25_scores(self, question: str) -> np.ndarray:
-        import bm25s
-
         if self._bm25 is None:
-            corpus = [p.content for p in self.data.passages]
-            retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False)
-            self._bm25 = retriever
-        terms = _query_terms(bm25s.tokenize([question], stopwords="en", show_progress=False))
-        if not terms:
-            return np.zeros(self.n_passages, dtype=np.float64)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
+            segments = [TermCounts(*(s.array(f"terms.{n}.npy") for n in ("indptr", "terms", "counts", "lengths"))) for s in self.version.segments]
+            self._bm25 = BM25Scorer(segments, self.passage_live)
+        return self._bm25.scores(question)
 
     def relevance(self, question: str, dense: np.ndarray) -> np.ndarray:
         """How well each passage matches the question on its own: dense plus lexical evidence."""
@@ -117,13 +123,9 @@ class Retriever:
         counts how well its own passages match, so a fact from an on-topic passage beats a look-alike."""
         config = self.config
         if relevance is None:
-            hits = self.store.search("facts", query_vector, config.fact_top_k)
-            return [(self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point]
-        hits = self.store.search("facts", query_vector, max(config.fact_candidates, config.hybrid_fact_top_k))
-        rescored = [
-            (fact, score + config.fact_passage_weight * max(relevance[p] for p in self.data.facts.passages[fact]))
-            for fact, score in ((self.fact_by_point[p], s) for p, s in hits if p in self.fact_by_point)
-        ]
+            return self.store.search("facts", query_vector, config.fact_top_k, live=self.fact_live)
+        hits = self.store.search("facts", query_vector, max(config.fact_candidates, config.hybrid_fact_top_k), live=self.fact_live)
+        rescored = [(fact, score + config.fact_passage_weight * float(relevance[self.fact_passages(fact)].max())) for fact, score in hits]
         rescored.sort(key=lambda hit: -hit[1])
         return rescored[: config.hybrid_fact_top_k]
 
@@ -131,12 +133,12 @@ class Retriever:
     def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray, relevance: np.ndarray | None) -> _Seeds:
         """Facts seed their phrases; passage relevance (dense alone for ppr-fact) seeds passages."""
         facts = self.fact_hits(query_vector, relevance)
-        phrase_weights = fact_phrase_weights(facts, self.fact_phrases, self.specificity)
+        phrase_weights = fact_phrase_weights(facts, _FactEnds(self), self.specificity)
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
         passage_seed = min_max(dense) if relevance is None else relevance
-        reset[: self.n_passages] = passage_seed * self.config.passage_node_weight
-        chosen = {int(i): float(w) for i, w in enumerate(phrase_weights) if w > 0}
+        reset[: self.n_passages] = passage_seed * self.config.passage_node_weight * self.passage_live
+        chosen = {int(i): float(phrase_weights[i]) for i in np.flatnonzero(phrase_weights > 0)}
         return _Seeds(reset, facts, chosen)
 
     def entity_seeds(self, question: str) -> _Seeds:
@@ -148,10 +150,7 @@ class Retriever:
         if entities:
             vectors = self.embedder.embed(entities)
             for vector in vectors:
-                for point, score in self.store.search("phrases", vector, self.config.entity_top_k):
-                    phrase = self.phrase_by_point.get(point)
-                    if phrase is None:
-                        continue
+                for phrase, score in self.store.search("phrases", vector, self.config.entity_top_k, live=self.phrase_live):
                     weight = max(score, 0.0) * self.specificity[phrase]
                     chosen[phrase] = max(chosen.get(phrase, 0.0), weight)
         for phrase, weight in chosen.items():
@@ -181,37 +180,49 @@ class Retriever:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)
         if mode == "ppr-entity":
-            seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight
-        walk = personalized_pagerank(self.graph, seeds.reset, self.config.damping)[: self.n_passages]
+            seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight * self.passage_live
+        walk = self.walk(seeds.reset)[: self.n_passages]
         return self._result(question, mode, walk, dense, seeds, k)
 
     # -- explanation -------------------------------------------------------------------------
     def _result(self, question: str, mode: str, scores: np.ndarray, dense: np.ndarray | None, seeds: _Seeds, k: int) -> RetrievalResult:
-        keys = self.data.phrases.keys
-        fact_hits = [FactHit(*self.data.facts.triples[f], score=round(s, 6)) for f, s in seeds.facts]
+        version = self.version
+        fact_hits = [FactHit(*version.line("facts", f), score=round(s, 6)) for f, s in seeds.facts]
         seed_list = sorted(seeds.phrase_weights.items(), key=lambda item: -item[1])
+        names = {p: version.line("phrases", p) for p, _ in seed_list}
+        ranked = np.where(self.passage_live, scores, -np.inf)
         passages = []
-        for index in top_k(scores, k):
+        for index in top_k(ranked, min(k, int(self.passage_live.sum()))):
             index = int(index)
-            held = self.passage_phrases[index]
+            held = self.passage_phrases(index)
             why = Why(
-                seed_phrases=tuple(SeedPhrase(keys[p], round(w, 6)) for p, w in seed_list if p in held),
+                seed_phrases=tuple(SeedPhrase(names[p], round(w, 6)) for p, w in seed_list if p in held),
                 facts=tuple(
-                    hit for (f, _), hit in zip(seeds.facts, fact_hits) if index in self.data.facts.passages[f] or set(self.fact_phrases[f]) & held
+                    hit for (f, _), hit in zip(seeds.facts, fact_hits) if index in self.fact_passages(f) or set(self.fact_phrases(f)) & held
                 ),
                 dense_score=None if dense is None else round(float(dense[index]), 6),
             )
-            p = self.data.passages[index]
-            passages.append(RetrievedPassage(p.id, p.title, p.text, round(float(scores[index]), 8), why))
+            p = version.line("passages", index)
+            passages.append(RetrievedPassage(p["id"], p["title"], p["text"], round(float(scores[index]), 8), why))
         return RetrievalResult(
             query=question,
             mode=mode,
             passages=tuple(passages),
-            seed_phrases=tuple(SeedPhrase(keys[p], round(w, 6)) for p, w in seed_list),
+            seed_phrases=tuple(SeedPhrase(names[p], round(w, 6)) for p, w in seed_list),
             facts=tuple(fact_hits),
         )
 
 
-def _query_terms(tokens: Any) -> list[str]:
-    inverse = {i: w for w, i in tokens.vocab.items()}
-    return [inverse[i] for i in tokens.ids[0] if inverse.get(i)]
+class _FactEnds:
+    """Sequence view of (subject row, object row) per fact, for `ranking.fact_phrase_weights`."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+
+    def __getitem__(self, fact: int) -> tuple[int, int]:
+        return self.retriever.fact_phrases(fact)
+
+    def __len__(self) -> int:
+        return len(self.retriever.tables.fact_point)
+
+

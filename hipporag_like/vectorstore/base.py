@@ -1,25 +1,55 @@
-"""The protocol the index needs from a vector store."""
+"""The protocol the index needs from a vector store.
+
+Vectors are grouped by immutable segment (`segments.py`); inside a segment, a point's id is its
+row there, and the store answers in global rows (the segment's first row plus the point id), so
+callers never see a backend's ids. A store is opened over a version's segments in order;
+`add_segment` makes a just-written segment searchable; `retire` forgets segments no kept version
+lists. The canonical vectors stay in the segment files; a store holds a searchable copy.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Iterable, Protocol
 
 import numpy as np
 
+from ..segments import Segment
+
 COLLECTIONS = ("passages", "phrases", "facts")
+# A segment no kept version lists: its name and, per collection, the SHA-256 of its vector file.
+RetiredSegment = tuple[str, dict[str, str]]
 
 
 class VectorStore(Protocol):
-    def upsert(self, collection: str, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Insert or replace points; ids are stable 63-bit integers."""
+    def add_segment(self, segment: Segment) -> None:
+        """Make a segment's vectors searchable, after the segments already held."""
         ...
 
-    def search(self, collection: str, vector: np.ndarray, limit: int, score_threshold: float | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) pairs, best first, optionally only those at or above a score."""
+    def search(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
+               score_threshold: float | None = None) -> list[tuple[int, float]]:
+        """(global row, cosine) pairs, best first: only rows where `live` is true, and only
+        those at or above `score_threshold` when given."""
         ...
 
-    def delete(self, collection: str, ids: Sequence[int]) -> None: ...
+    def count(self, collection: str) -> int:
+        """Points held for this collection over all segments (dead rows included)."""
+        ...
 
-    def count(self, collection: str) -> int: ...
+    def retire(self, segments: Iterable[RetiredSegment]) -> None:
+        """Forget segments that no kept version lists (their folders are gone or going)."""
+        ...
 
     def close(self) -> None: ...
+
+
+def merge_hits(per_segment: Iterable[list[tuple[int, float]]], limit: int) -> list[tuple[int, float]]:
+    """Best `limit` hits over segments, ties broken by row (stable and repeatable)."""
+    hits = [hit for hits in per_segment for hit in hits]
+    hits.sort(key=lambda hit: (-hit[1], hit[0]))
+    return hits[:limit]
+
+
+def segment_limit(limit: int, start: int, size: int, live: np.ndarray | None) -> int:
+    """Ask a segment for enough points that `limit` live ones survive the filter (exact)."""
+    dead = 0 if live is None else size - int(np.count_nonzero(live[start : start + size]))
+    return min(size, limit + dead)

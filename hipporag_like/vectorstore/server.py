@@ -1,74 +1,91 @@
-"""A Qdrant server or cluster through qdrant-client, for corpora beyond one machine's disk.
+"""A Qdrant server or cluster through qdrant-client, for vector search off this machine.
 
-Collections are named `<prefix>_<collection>`; the prefix is unique per index build and kept
-in the manifest, so a rebuild writes new collections and only then retires the old ones.
+Each segment's vectors go to collections named `<prefix>_<segment>_<collection>`, point id =
+row in the segment; the prefix is unique per index and kept in the manifest. A segment's
+collections are written before the version that lists them is committed and dropped only
+once no kept version lists it, so readers of an older version keep working.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any, Iterable
 
 import numpy as np
+
+from ..segments import Segment
+from .base import COLLECTIONS, RetiredSegment, merge_hits, segment_limit
 
 _BATCH = 512
 
 
 class QdrantServerStore:
-    def __init__(self, client: Any, prefix: str, dim: int) -> None:
+    def __init__(self, client: Any, prefix: str, segments: Iterable[Segment] = ()) -> None:
         self.client = client
         self.prefix = prefix
-        self.dim = dim
+        self._parts: dict[str, list[tuple[int, int, str]]] = {c: [] for c in COLLECTIONS}
+        for segment in segments:
+            self._register(segment)
 
     @classmethod
-    def connect(cls, url: str, prefix: str, dim: int, api_key_env: str = "QDRANT_API_KEY") -> "QdrantServerStore":
+    def connect(cls, url: str, prefix: str, segments: Iterable[Segment] = (), api_key_env: str = "QDRANT_API_KEY") -> "QdrantServerStore":
         """`http(s)://host:port` for a server or cluster; `local:PATH` for qdrant-client's local
-        mode (the server's API over files, one process at a time: for tests and small trials)."""
+        mode (the server's API over files, one process at a time: for tests and small trials;
+        note that this local mode pickles its storage, unlike the rest of the index)."""
         from qdrant_client import QdrantClient
 
         if url.startswith("local:"):
-            return cls(QdrantClient(path=url.removeprefix("local:")), prefix, dim)
-        return cls(QdrantClient(url=url, api_key=os.environ.get(api_key_env)), prefix, dim)
+            return cls(QdrantClient(path=url.removeprefix("local:")), prefix, segments)
+        return cls(QdrantClient(url=url, api_key=os.environ.get(api_key_env)), prefix, segments)
 
-    def name(self, collection: str) -> str:
-        return f"{self.prefix}_{collection}"
+    def name(self, segment: str, collection: str) -> str:
+        return f"{self.prefix}_{segment}_{collection}"
 
-    def upsert(self, collection: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def _register(self, segment: Segment) -> None:
+        for collection in COLLECTIONS:
+            parts = self._parts[collection]
+            start = parts[-1][0] + parts[-1][1] if parts else 0
+            parts.append((start, segment.counts[collection], self.name(segment.name, collection)))
+
+    def add_segment(self, segment: Segment) -> None:
         from qdrant_client import models
 
-        name = self.name(collection)
-        if not self.client.collection_exists(name):
-            self.client.create_collection(name, vectors_config=models.VectorParams(size=self.dim, distance=models.Distance.COSINE))
-        for start in range(0, len(ids), _BATCH):
-            self.client.upsert(
-                name,
-                points=models.Batch(ids=[int(i) for i in ids[start : start + _BATCH]], vectors=vectors[start : start + _BATCH].tolist()),
-            )
+        self._register(segment)
+        for collection in COLLECTIONS:
+            vectors = segment.vectors(collection)
+            if not len(vectors):
+                continue
+            name = self.name(segment.name, collection)
+            if self.client.collection_exists(name):
+                self.client.delete_collection(name)  # a leftover of an interrupted write
+            self.client.create_collection(name, vectors_config=models.VectorParams(size=int(vectors.shape[1]), distance=models.Distance.COSINE))
+            for start in range(0, len(vectors), _BATCH):
+                block = np.asarray(vectors[start : start + _BATCH], dtype=np.float32)
+                self.client.upsert(name, points=models.Batch(ids=list(range(start, start + len(block))), vectors=block.tolist()))
 
-    def search(self, collection: str, vector: np.ndarray, limit: int, score_threshold: float | None = None) -> list[tuple[int, float]]:
-        name = self.name(collection)
-        if limit <= 0 or not self.client.collection_exists(name):
+    def search(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
+               score_threshold: float | None = None) -> list[tuple[int, float]]:
+        if limit <= 0:
             return []
-        response = self.client.query_points(name, query=vector.tolist(), limit=limit, score_threshold=score_threshold)
-        return [(int(p.id), float(p.score)) for p in response.points]
-
-    def delete(self, collection: str, ids: Sequence[int]) -> None:
-        from qdrant_client import models
-
-        if len(ids) and self.client.collection_exists(self.name(collection)):
-            self.client.delete(self.name(collection), points_selector=models.PointIdsList(points=[int(i) for i in ids]))
+        found = []
+        for start, size, name in self._parts[collection]:
+            if size == 0:
+                continue
+            ask = segment_limit(limit, start, size, live)
+            response = self.client.query_points(name, query=vector.astype(np.float32).tolist(), limit=ask, score_threshold=score_threshold)
+            hits = [(start + int(p.id), float(p.score)) for p in response.points]
+            found.append([h for h in hits if live is None or live[h[0]]])
+        return merge_hits(found, limit)
 
     def count(self, collection: str) -> int:
-        name = self.name(collection)
-        return int(self.client.count(name).count) if self.client.collection_exists(name) else 0
+        return sum(int(self.client.count(name).count) for _, size, name in self._parts[collection] if size and self.client.collection_exists(name))
 
-    def drop(self) -> None:
-        for collection in ("passages", "phrases", "facts"):
-            if self.client.collection_exists(self.name(collection)):
-                self.client.delete_collection(self.name(collection))
-
-    def flush(self) -> None:
-        pass
+    def retire(self, segments: Iterable[RetiredSegment]) -> None:
+        for segment, _ in segments:
+            for collection in COLLECTIONS:
+                name = self.name(segment, collection)
+                if self.client.collection_exists(name):
+                    self.client.delete_collection(name)
 
     def close(self) -> None:
         self.client.close()

@@ -1,0 +1,202 @@
+"""Immutable segments: what one write added, on disk, shared by every version that lists it.
+
+    DIR/segments/<name>/  segment.json           files, sizes and SHA-256 of everything below
+                          passages.jsonl         {"id", "title", "text"} per passage, in order
+                          extractions.jsonl      {"entities", "triples", "dropped_triples"}
+                          phrases.jsonl          the phrase keys this segment introduced
+                          facts.jsonl            the fact triples this segment introduced
+                          *.offsets.npy          byte offset of each line, for random access
+                          passage_ids.npy        16-character content ids, as bytes
+                          vectors.<kind>.npy     float32 rows aligned with the lines above
+                          terms.*.npy            BM25 term counts of the passages
+
+A segment is written once inside a staging folder and never changed afterwards, so a version
+is its list of segments plus small per-version arrays (`tables.py`), and a write costs what
+it adds, not what the index holds. Lines are read lazily by offset: opening an index parses
+nothing but the manifest and the arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import IndexFormatError
+from .text import content_hash
+
+SEGMENTS_DIR = "segments"
+SEGMENT_MANIFEST = "segment.json"
+LINE_FILES = ("passages", "extractions", "phrases", "facts")
+VECTOR_KINDS = ("passages", "phrases", "facts")
+
+
+def new_segment_name() -> str:
+    return f"seg-{secrets.token_hex(8)}"
+
+
+def file_digest(path: Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file, read in chunks (hashlib releases the GIL, so callers may thread it)."""
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_lines(path: Path, rows: Iterable[Any]) -> np.ndarray:
+    """JSON Lines, returning the byte offset of every line start plus the end."""
+    offsets = [0]
+    with path.open("wb") as out:
+        for row in rows:
+            data = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+            out.write(data)
+            offsets.append(offsets[-1] + len(data))
+    return np.asarray(offsets, dtype=np.int64)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as out:
+        np.save(out, array, allow_pickle=False)
+
+
+@dataclass(frozen=True)
+class SegmentContent:
+    """Everything a segment holds, in memory, before it is written."""
+
+    passages: Sequence[dict[str, str]]  # {"id", "title", "text"}
+    extractions: Sequence[dict[str, Any]]  # {"entities", "triples", "dropped_triples"}
+    phrases: Sequence[str]
+    facts: Sequence[Sequence[str]]
+    vectors: dict[str, np.ndarray]  # kind -> float32 rows
+    terms: dict[str, np.ndarray]  # BM25 term-count arrays of the passages
+
+
+def write_segment(parent: Path, content: SegmentContent, name: str | None = None) -> dict[str, Any]:
+    """Write a complete segment folder under `parent`; return its entry for the version manifest.
+
+    `segment.json` is written last: a folder without it is an interrupted write, never listed.
+    """
+    name = name or new_segment_name()
+    folder = parent / name
+    folder.mkdir(parents=True)
+    rows = {
+        "passages": content.passages,
+        "extractions": content.extractions,
+        "phrases": content.phrases,
+        "facts": [list(t) for t in content.facts],
+    }
+    for kind, lines in rows.items():
+        _save(folder / f"{kind}.offsets.npy", _write_lines(folder / f"{kind}.jsonl", lines))
+    _save(folder / "passage_ids.npy", np.array([p["id"] for p in content.passages], dtype="S16"))
+    for kind in VECTOR_KINDS:
+        vectors = np.ascontiguousarray(content.vectors[kind], dtype=np.float32)
+        _save(folder / f"vectors.{kind}.npy", vectors)
+    for key, array in content.terms.items():
+        _save(folder / f"terms.{key}.npy", array)
+    files = {p.name: {"size": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(folder.iterdir())}
+    meta = {
+        "name": name,
+        "counts": {kind: len(rows[kind]) for kind in ("passages", "phrases", "facts")},
+        "dim": int(content.vectors["passages"].shape[1]) if content.vectors["passages"].ndim == 2 else 0,
+        "files": files,
+    }
+    raw = json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")
+    with (folder / SEGMENT_MANIFEST).open("wb") as out:
+        out.write(raw)
+        out.flush()
+        os.fsync(out.fileno())
+    return {"name": name, "sha256": content_hash(raw), "counts": meta["counts"]}
+
+
+class Segment:
+    """Read access to one committed segment; lines are decoded only when asked for."""
+
+    def __init__(self, folder: Path, entry: dict[str, Any]) -> None:
+        self.folder = folder
+        self.name = str(entry["name"])
+        self.counts: dict[str, int] = {k: int(v) for k, v in entry["counts"].items()}
+        path = folder / SEGMENT_MANIFEST
+        if not path.is_file():
+            raise IndexFormatError(f"{path}: missing; segment {self.name} is incomplete or was removed")
+        raw = path.read_bytes()
+        if content_hash(raw) != entry.get("sha256"):
+            raise IndexFormatError(f"{path}: content does not match the version manifest (damaged or edited)")
+        try:
+            self.meta = json.loads(raw)
+            self.files: dict[str, dict[str, Any]] = dict(self.meta["files"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            raise IndexFormatError(f"{path}: damaged segment manifest") from None
+        self._maps: dict[str, mmap.mmap | bytes] = {}
+        self._offsets: dict[str, np.ndarray] = {}
+
+    # -- integrity ---------------------------------------------------------------------------
+    def check_sizes(self) -> None:
+        """Cheap: every listed file exists with its recorded size."""
+        for file, info in self.files.items():
+            path = self.folder / file
+            try:
+                size = path.stat().st_size
+            except OSError:
+                raise IndexFormatError(f"{path}: missing index file") from None
+            if size != info.get("size"):
+                raise IndexFormatError(f"{path}: has {size} bytes, the segment manifest says {info.get('size')} (damaged or edited)")
+
+    def digest_jobs(self) -> list[tuple[Path, str]]:
+        """(path, expected SHA-256) of every file, for a full check."""
+        return [(self.folder / file, str(info.get("sha256"))) for file, info in self.files.items()]
+
+    # -- arrays ------------------------------------------------------------------------------
+    def array(self, name: str, mmap_mode: str | None = "r") -> np.ndarray:
+        path = self.folder / name
+        try:
+            return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexFormatError(f"{path}: damaged array ({exc})") from None
+
+    def vectors(self, kind: str) -> np.ndarray:
+        return self.array(f"vectors.{kind}.npy")
+
+    def vector_file(self, kind: str) -> tuple[Path, str]:
+        name = f"vectors.{kind}.npy"
+        return self.folder / name, str(self.files[name]["sha256"])
+
+    def passage_ids(self) -> np.ndarray:
+        return self.array("passage_ids.npy", mmap_mode=None)
+
+    # -- lines -------------------------------------------------------------------------------
+    def _map(self, kind: str) -> mmap.mmap | bytes:
+        if kind not in self._maps:
+            path = self.folder / f"{kind}.jsonl"
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                self._maps[kind] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            self._offsets[kind] = self.array(f"{kind}.offsets.npy", mmap_mode=None)
+        return self._maps[kind]
+
+    def line(self, kind: str, row: int) -> Any:
+        data = self._map(kind)
+        offsets = self._offsets[kind]
+        if not 0 <= row < len(offsets) - 1:
+            raise IndexFormatError(f"{self.folder / kind}.jsonl: row {row} is out of range")
+        start, end = int(offsets[row]), int(offsets[row + 1])
+        try:
+            return json.loads(data[start:end])
+        except (ValueError, RecursionError):
+            raise IndexFormatError(f"{self.folder / kind}.jsonl:{row + 1}: damaged index file") from None
+
+    def close(self) -> None:
+        for data in self._maps.values():
+            if isinstance(data, mmap.mmap):
+                data.close()
+        self._maps.clear()
