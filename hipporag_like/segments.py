@@ -150,7 +150,7 @@ class Segment:
             except OSError:
                 raise IndexFormatError(f"{path}: missing index file") from None
             if size != info.get("size"):
-                raise IndexFormatError(f"{path}: has {size} bytes, the segment manifest says {info.get('size')} (damaged or edited)")
+                raise IndexFormatError(f"{path}: content does not match the manifest ({size} bytes, expected {info.get('size')}; damaged or edited)")
 
     def digest_jobs(self) -> list[tuple[Path, str]]:
         """(path, expected SHA-256) of every file, for a full check."""

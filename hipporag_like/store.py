@@ -171,7 +171,7 @@ def _check_size(path: Path, size: Any) -> None:
     except OSError:
         raise IndexFormatError(f"{path}: missing index file") from None
     if actual != size:
-        raise IndexFormatError(f"{path}: has {actual} bytes, the manifest says {size} (damaged or edited)")
+        raise IndexFormatError(f"{path}: content does not match the manifest ({actual} bytes, expected {size}; damaged or edited)")
 
 
 def _check_digests(jobs: list[tuple[Path, str]]) -> None:

@@ -35,9 +35,10 @@ def assert_same_graph(a: Index, b: Index) -> None:
     assert edges_a.keys() == edges_b.keys()
     for key, weight in edges_a.items():
         assert weight == pytest.approx(edges_b[key], abs=1e-4), key
-    assert a.store.count("phrases") == b.store.count("phrases") == len(phrases_a)
-    assert a.store.count("facts") == b.store.count("facts") == len(facts_a)
-    assert a.store.count("passages") == b.store.count("passages") == len(a.data.passages)
+    for kind, size in (("phrases", len(phrases_a)), ("facts", len(facts_a)), ("passages", len(a.data.passages))):
+        assert a.stats()[kind] == b.stats()[kind] == size
+        assert a.store.count(kind) == a.stats()["rows"][kind]  # every row's vector, dead ones until compaction
+    assert a.verify()["ok"] and b.verify()["ok"]
 
 
 @pytest.fixture()
@@ -131,8 +132,12 @@ def test_qdrant_server_path_through_the_index(tmp_path, demo_passages):
         assert "Greywick Press" in {p.title for p in index.retrieve("Who founded Greywick Press?", k=3).passages}
         gone = demo_passages[0]
         index.apply(add=demo_passages[40:], remove=[gone.id])
-        assert index.manifest["vectors"]["prefix"] == prefix  # same collections, changed in place
-        assert index.store.count("passages") == 42  # the deleted passage's point is gone after the commit
+        assert index.manifest["vectors"]["prefix"] == prefix  # the same index's collections, one set per segment
+        assert index.store.count("passages") == 43  # the deleted row keeps its point until compaction...
+        assert gone.id not in {p.id for p in index.retrieve(gone.text, k=5, mode="dense").passages}  # ...but is never a result
+        index.compact()
+        assert index.store.count("passages") == 42 and index.manifest["counts"]["segments"] == 1
         assert gone.id not in {p.id for p in index.retrieve(gone.text, k=5, mode="dense").passages}
+        assert index.verify()["ok"]
     finally:
         index.close()

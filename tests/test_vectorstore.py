@@ -1,15 +1,18 @@
-"""Both vector stores behind the one protocol: Qdrant Edge on disk, and the qdrant-client path.
-
-The server path runs against qdrant-client's local mode, which speaks the server's API.
-"""
+"""Both vector stores behind the one protocol, on real segments: Qdrant Edge shards derived into
+a cache folder, and the qdrant-client path (run against qdrant-client's local mode, which
+speaks the server's API). The same tests run on both."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hipporag_like.vectorstore.edge import EdgeVectorStore
-from hipporag_like.vectorstore.server import QdrantServerStore
+from hipporag_like.config import VectorsConfig
+from hipporag_like.errors import IndexFormatError
+from hipporag_like.segments import Segment, SegmentContent, write_segment
+from hipporag_like.vectorstore.factory import open_vector_store
 
 
 def unit(rows: int, dim: int = 8, seed: int = 0) -> np.ndarray:
@@ -17,34 +20,114 @@ def unit(rows: int, dim: int = 8, seed: int = 0) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def server_store(tmp_path):
-    from qdrant_client import QdrantClient
+def segment(root: Path, passages: np.ndarray, phrases: np.ndarray) -> Segment:
+    content = SegmentContent(
+        passages=[{"id": f"{i:016x}", "title": "", "text": f"passage {i}"} for i in range(len(passages))],
+        extractions=[{"entities": [], "triples": [], "dropped_triples": 0} for _ in range(len(passages))],
+        phrases=[f"phrase {i}" for i in range(len(phrases))],
+        facts=[],
+        vectors={"passages": passages, "phrases": phrases, "facts": np.zeros((0, passages.shape[1]), np.float32)},
+        terms={},
+    )
+    entry = write_segment(root, content)
+    return Segment(root / entry["name"], entry)
 
-    return QdrantServerStore(QdrantClient(path=str(tmp_path / "local")), "test", 8)
+
+BACKENDS = {
+    "edge": lambda tmp: (VectorsConfig(kind="edge"), tmp / "cache"),
+    "server": lambda tmp: (VectorsConfig(kind="qdrant", url=f"local:{tmp / 'qdrant'}"), tmp / "cache"),
+}
 
 
-@pytest.mark.parametrize("make", [lambda p: EdgeVectorStore(p / "edge", 8), server_store], ids=["edge", "server"])
-def test_upsert_search_delete(tmp_path, make):
-    store = make(tmp_path)
-    vectors = unit(50)
-    ids = [10**15 + i for i in range(50)]
-    store.upsert("facts", ids, vectors)
-    assert store.count("facts") == 50
-    hits = store.search("facts", vectors[7], 3)
-    assert hits[0][0] == ids[7] and hits[0][1] == pytest.approx(1.0, abs=1e-5)
-    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
-    store.delete("facts", [ids[7]])
-    assert store.count("facts") == 49
-    assert ids[7] not in [i for i, _ in store.search("facts", vectors[7], 5)]
-    assert store.search("missing", vectors[0], 3) == []
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request, tmp_path):
+    return BACKENDS[request.param](tmp_path)
+
+
+def test_search_spans_segments_in_global_rows(tmp_path, backend):
+    config, cache = backend
+    first, second = unit(30, seed=1), unit(20, seed=2)
+    segments = [segment(tmp_path / "segs", first, unit(5, seed=3)), segment(tmp_path / "segs", second, unit(4, seed=4))]
+    store = open_vector_store(config, [], "t", cache)
+    for s in segments:
+        store.add_segment(s)
+    try:
+        assert store.count("passages") == 50 and store.count("phrases") == 9 and store.count("facts") == 0
+        hits = store.search("passages", second[7], 3)
+        assert hits[0][0] == 30 + 7 and hits[0][1] == pytest.approx(1.0, abs=1e-5)  # second segment's row 7
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+        assert store.search("facts", second[0], 5) == []
+        assert store.search("passages", second[0], 0) == []
+    finally:
+        store.close()
+
+
+def test_dead_rows_are_never_returned_and_limits_still_fill(tmp_path, backend):
+    config, cache = backend
+    vectors = unit(40, seed=5)
+    seg = segment(tmp_path / "segs", vectors, unit(2, seed=6))
+    store = open_vector_store(config, [], "t", cache)
+    store.add_segment(seg)
+    try:
+        live = np.ones(40, bool)
+        nearest = [row for row, _ in store.search("passages", vectors[0], 10)]
+        live[nearest[:6]] = False  # the six nearest are deleted
+        hits = store.search("passages", vectors[0], 10, live=live)
+        assert len(hits) == 10 and not set(nearest[:6]) & {row for row, _ in hits}
+        exact = np.argsort(-(vectors @ vectors[0]))
+        assert [row for row, _ in hits] == [int(r) for r in exact if live[r]][:10]
+        above = store.search("passages", vectors[0], 40, score_threshold=0.5)
+        assert all(score >= 0.5 - 1e-6 for _, score in above)
+        assert len(above) == int(np.sum(vectors @ vectors[0] >= 0.5 + 1e-6)) or len(above) == int(np.sum(vectors @ vectors[0] >= 0.5 - 1e-6))
+    finally:
+        store.close()
+
+
+def test_reopened_store_answers_the_same(tmp_path, backend):
+    config, cache = backend
+    vectors = unit(25, seed=7)
+    seg = segment(tmp_path / "segs", vectors, unit(3, seed=8))
+    store = open_vector_store(config, [], "t", cache)
+    store.add_segment(seg)
+    before = store.search("passages", vectors[3], 5)
     store.close()
+    again = open_vector_store(config, [seg], "t", cache)
+    try:
+        after = again.search("passages", vectors[3], 5)
+        assert [row for row, _ in after] == [row for row, _ in before]
+        assert [score for _, score in after] == pytest.approx([score for _, score in before], abs=1e-5)
+    finally:
+        again.close()
 
 
-def test_edge_store_survives_reopen(tmp_path):
-    store = EdgeVectorStore(tmp_path / "v", 8)
-    store.upsert("passages", [1, 2, 3], unit(3))
-    store.flush()
+def test_retire_forgets_a_segment(tmp_path, backend):
+    config, cache = backend
+    seg = segment(tmp_path / "segs", unit(10, seed=9), unit(2, seed=10))
+    store = open_vector_store(config, [], "t", cache)
+    store.add_segment(seg)
+    digests = {kind: seg.vector_file(kind)[1] for kind in ("passages", "phrases", "facts")}
+    store.retire([(seg.name, digests)])
     store.close()
-    again = EdgeVectorStore(tmp_path / "v", 8)
-    assert again.count("passages") == 3
-    again.close()
+    if config.kind == "edge":
+        assert not (cache / "shards" / digests["passages"][:40]).exists()
+    else:
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(path=config.url.removeprefix("local:"))
+        assert not any(c.name.startswith(f"t_{seg.name}") for c in client.get_collections().collections)
+        client.close()
+
+
+def test_edge_refuses_to_build_a_shard_from_altered_vectors(tmp_path):
+    vectors = unit(12, seed=11)
+    seg = segment(tmp_path / "segs", vectors, unit(2, seed=12))
+    path, _ = seg.vector_file("passages")
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x80  # flip the sign of the last float
+    path.write_bytes(bytes(data))
+    store = open_vector_store(VectorsConfig(kind="edge"), [seg], "t", tmp_path / "cache")
+    try:
+        with pytest.raises(IndexFormatError, match="vectors.passages.npy: content does not match"):
+            store.search("passages", vectors[0], 3)
+    finally:
+        store.close()

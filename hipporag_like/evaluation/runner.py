@@ -66,7 +66,7 @@ def index_matches(path: Path, dataset: Dataset, config: PipelineConfig) -> bool:
     built = manifest["config"]
     wanted = config.to_dict()
     same_stages = all(built.get(stage) == wanted[stage] for stage in ("extractor", "embedder", "graph", "vectors"))
-    return same_stages and manifest.get("corpus_hash") == corpus_hash(dataset.passages)
+    return same_stages and manifest.get("corpus_hash") == corpus_hash([p.id for p in dataset.passages])
 
 
 def evaluate(
