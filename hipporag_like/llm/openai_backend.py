@@ -6,7 +6,8 @@ connection errors with exponential backoff and jitter. A thread pool of `concurr
 keeps that many requests in flight, under optional requests- and tokens-per-minute limits.
 
 The API key is read from the environment variable the pipeline names, handed to the client,
-and never logged, stored or put in an error message.
+and never logged, stored or put in an error message; a base URL is shown only without the
+credentials it may hold (`urls.redact_url`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Iterator, Literal, Sequence
 
+from ..urls import redact_url
 from .backend import ChatAnswer, ChatRequest, LLMError, StopSignal
 from .ratelimit import RateLimiter
 
@@ -26,6 +28,7 @@ OPENAI_HOST = "api.openai.com"
 # not at a passage: they are not quarantined, and this many of them stop the run.
 EARLY_REJECTIONS_FATAL = 8
 _STATUS_PREFIX = re.compile(r"^Error code: \d+ - ")
+_USER_INFO = re.compile(r"//[^/\s@]*@")
 Kind = Literal["retry", "unreachable", "bad_request", "reject", "fatal"]
 
 
@@ -80,7 +83,8 @@ def retry_after_s(exc: BaseException, cap_s: float) -> float | None:
 def short_error(exc: BaseException) -> str:
     """One line naming the failure: status code and the start of the server's message."""
     status = getattr(exc, "status_code", None)
-    message = _STATUS_PREFIX.sub("", " ".join(str(getattr(exc, "message", None) or exc).split()))[:200]
+    message = _STATUS_PREFIX.sub("", " ".join(str(getattr(exc, "message", None) or exc).split()))
+    message = _USER_INFO.sub("//", message)[:200]  # a URL quoted in the message keeps no password
     name = type(exc).__name__
     return f"HTTP {status}: {message}" if status else f"{name}: {message}"
 
@@ -154,7 +158,7 @@ class OpenAIBackend:
         return self._json_mode
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend(model={self._model!r}, base_url={self.base_url!r})"
+        return f"OpenAIBackend(model={self._model!r}, base_url={redact_url(self.base_url)!r})"
 
     def complete(self, requests: Sequence[ChatRequest], stop: StopSignal) -> Iterator[ChatAnswer]:
         abort = threading.Event()
@@ -254,7 +258,8 @@ class OpenAIBackend:
         )
 
     def _where(self) -> str:
-        return self.base_url or OPENAI_HOST
+        """The server, as it may be shown: no credentials from the URL."""
+        return redact_url(self.base_url) or OPENAI_HOST
 
     def _fatal_message(self, exc: BaseException) -> str:
         status = getattr(exc, "status_code", None)
