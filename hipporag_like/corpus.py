@@ -192,18 +192,28 @@ def _read_jsonl(path: Path, collector: _Collector) -> None:
 
 def _read_csv(path: Path, collector: _Collector) -> None:
     text = _read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote left open is an error, not a field that swallows the rows after it
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     # The csv module refuses fields over 128 KiB (a process-wide setting); lift it while reading
     # so a huge passage gets the same size message as in every other format.
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, len(text) + 1))
+    start = 1  # the line the record being read starts on
     try:
         if not reader.fieldnames or "text" not in reader.fieldnames:
             raise InputError(f'{path}:1: CSV needs a "text" column (found: {", ".join(reader.fieldnames or []) or "none"})')
+        start = reader.line_num + 1
         for row in reader:
-            collector.add(f"{path}:{reader.line_num}", row.get("title"), row.get("text") or "")
+            where = f"{path}:{start}"
+            start = reader.line_num + 1
+            if None in row:  # more fields than the header names
+                collector.bad(where, f"{len(reader.fieldnames) + len(row[None])} fields, the header names {len(reader.fieldnames)}")
+                continue
+            collector.add(where, row.get("title"), row.get("text") or "")
     except csv.Error as exc:
-        raise InputError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+        if "unexpected end of data" in str(exc):
+            raise InputError(f"{path}:{start}: malformed CSV: a quote opened in this record is never closed") from None
+        raise InputError(f"{path}:{start}: malformed CSV ({exc})") from None
     finally:
         csv.field_size_limit(limit)
 

@@ -118,3 +118,27 @@ def test_passage_make_is_frozen():
     p = Passage.make("T", "body")
     with pytest.raises(AttributeError):
         p.text = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('title,text\nA,"unclosed text\nB,second row\n', "c.csv:2: malformed CSV: a quote opened in this record is never closed"),
+        ('title,text\nA,ok\nB,"unclosed\nC,"closed"\n', "c.csv:3: malformed CSV"),
+        ('title,text\nA,"quoted" and then more\n', "c.csv:2: malformed CSV"),
+    ],
+    ids=["to-end-of-file", "into-a-later-quote", "text-after-closing-quote"],
+)
+def test_csv_quote_errors_name_the_line_where_the_record_starts(tmp_path, content, message):
+    """Once a quote left open swallowed the rows after it into one passage, silently."""
+    f = write(tmp_path / "c.csv", content)
+    with pytest.raises(InputError, match=message):
+        read_corpus([f])
+
+
+def test_csv_quoted_newlines_and_line_numbers(tmp_path):
+    f = write(tmp_path / "c.csv", 'title,text\nA,"two\nlines"\nB,after\n')
+    assert [(p.title, p.text) for p in read_corpus([f]).passages] == [("A", "two\nlines"), ("B", "after")]
+    extra = write(tmp_path / "extra.csv", 'title,text\nA,"two\nlines"\nB,an unquoted, comma\n')
+    with pytest.raises(InputError, match=r"extra.csv:4: 3 fields, the header names 2"):
+        read_corpus([extra])

@@ -54,6 +54,8 @@ def load_dataset(folder: str | Path) -> Dataset:
         raise InputError(f"{questions_path}: invalid JSON: nested too deeply") from None
     if not isinstance(records, list):
         raise InputError(f"{questions_path}: expected a list of questions")
+    if not records:
+        raise InputError(f"{questions_path}: holds no questions")
     questions = [_question(record, i, questions_path, known) for i, record in enumerate(records)]
     return Dataset(folder.name, questions, passages, corpus_path)
 
