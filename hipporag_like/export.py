@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,11 +126,26 @@ def graphml_safe(graph: "nx.Graph") -> "nx.Graph":
     return safe
 
 
-def check_destination(path: str | Path) -> Path:
-    """Refuse, before any work, a destination that cannot be written: missing folder, a folder."""
+def check_destination(path: str | Path, follow_symlinks: bool = False) -> Path:
+    """The file to replace for `path`, refused before any work if it cannot or must not be
+    replaced: a missing folder, a folder, a device, a FIFO or a socket (a temp file renamed
+    over it would turn it into a regular file), or a symbolic link unless `follow_symlinks`,
+    in which case the link's final target is returned (the link itself stays).
+
+    Raises:
+        InputError: naming the path and what is wrong with it.
+    """
     path = Path(path)
+    if path.is_symlink():
+        if not follow_symlinks:
+            raise InputError(f"{path}: is a symbolic link; pass --follow-symlinks to write to the file it points to")
+        path = Path(os.path.realpath(path))  # the final target, which may not exist yet
+        if path.is_symlink():
+            raise InputError(f"{path}: symbolic links point in a loop")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name for the GraphML")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path}: is not a regular file ({_file_kind(path)}); give a file name for the GraphML")
     if path.parent.exists() and not path.parent.is_dir():
         raise InputError(f"{path.parent}: is a file, not a folder")
     if not path.parent.is_dir():
@@ -137,19 +153,30 @@ def check_destination(path: str | Path) -> Path:
     return path
 
 
-def write_graphml(data: IndexData, path: str | Path) -> "nx.Graph":
+def _file_kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def write_graphml(data: IndexData, path: str | Path, follow_symlinks: bool = False) -> "nx.Graph":
     """Write the index's graph to `path` as GraphML; return the graph written.
 
-    The file is written under a temporary name beside `path` and renamed into place, so
-    `path` holds either its old content or the whole new graph, never half of it.
+    The file is written under a temporary name beside the file it replaces and renamed into
+    place, so that file holds either its old content or the whole new graph, never half of it.
+    A symbolic link at `path` is refused unless `follow_symlinks`: then its target is replaced
+    (the temporary file is made beside the target, so the rename stays on one file system).
 
     Raises:
-        InputError: the folder of `path` does not exist, or `path` is a folder.
+        InputError: see `check_destination`.
         IndexFormatError: see `to_networkx`.
     """
     import networkx as nx
 
-    path = check_destination(path)
+    path = check_destination(path, follow_symlinks)
     graph = graphml_safe(to_networkx(data))
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import networkx as nx
 import numpy as np
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 from hipporag_like.cli import main
 from hipporag_like.corpus import Passage
 from hipporag_like.errors import IndexFormatError, InputError
-from hipporag_like.export import GRAPHML_TYPES, to_networkx, write_graphml
+from hipporag_like.export import GRAPHML_TYPES, check_destination, to_networkx, write_graphml
 from hipporag_like.extraction.base import Extraction
 from hipporag_like.graph import PASSAGE, RELATION, SYNONYMY, Edges, Facts, Phrases
 from hipporag_like.store import IndexData
@@ -144,3 +146,57 @@ def test_cli_export_text_and_refusals(tmp_path, demo_index_path):
     inside = CliRunner().invoke(main, ["export", "--index", str(demo_index_path), "--graphml", str(demo_index_path / "g.graphml")])
     assert inside.exit_code == 2 and "is inside the index folder" in inside.output
     assert not (demo_index_path / "g.graphml").exists()
+
+
+def test_a_symlink_is_refused_unless_followed_then_its_target_is_replaced(tmp_path):
+    target_dir = tmp_path / "elsewhere"
+    target_dir.mkdir()
+    target = target_dir / "real.graphml"
+    target.write_text("old")
+    link = tmp_path / "link.graphml"
+    link.symlink_to(target)
+    with pytest.raises(InputError, match=r"link\.graphml: is a symbolic link; pass --follow-symlinks"):
+        write_graphml(tiny(), link)
+    assert link.is_symlink() and target.read_text() == "old"
+
+    write_graphml(tiny(), link, follow_symlinks=True)
+    assert link.is_symlink() and link.resolve() == target.resolve()  # the link stays a link
+    check_tiny(nx.read_graphml(target))
+    assert sorted(p.name for p in target_dir.iterdir()) == ["real.graphml"]  # no temp file left beside the target
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.graphml"]
+
+
+def test_a_dangling_symlink_followed_creates_its_target(tmp_path):
+    link = tmp_path / "link.graphml"
+    link.symlink_to(tmp_path / "new.graphml")
+    write_graphml(tiny(), link, follow_symlinks=True)
+    assert link.is_symlink() and (tmp_path / "new.graphml").is_file()
+
+
+def test_files_that_are_not_regular_are_refused_before_any_write(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"pipe: is not a regular file \(a FIFO\)"):
+        write_graphml(tiny(), fifo)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    # a device: only the check runs (nothing would be written anyway, but never risk /dev/null)
+    with pytest.raises(InputError, match=r"/dev/null: is not a regular file \(a character device\)"):
+        check_destination("/dev/null")
+    # followed, a link to a device is refused for the device
+    link = tmp_path / "null"
+    link.symlink_to("/dev/null")
+    with pytest.raises(InputError, match="a character device"):
+        check_destination(link, follow_symlinks=True)
+
+
+def test_cli_export_refuses_a_symlink_and_follows_it_when_asked(tmp_path, demo_index_path):
+    target = tmp_path / "real.graphml"
+    target.write_text("old")
+    link = tmp_path / "link.graphml"
+    link.symlink_to(target)
+    args = ["export", "--index", str(demo_index_path), "--graphml", str(link)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "pass --follow-symlinks" in refused.stderr and target.read_text() == "old"
+    followed = CliRunner().invoke(main, [*args, "--follow-symlinks", "--json"])
+    assert followed.exit_code == 0, followed.output
+    assert link.is_symlink() and nx.read_graphml(target).number_of_nodes() == json.loads(followed.stdout)["nodes"]
