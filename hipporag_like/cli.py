@@ -5,18 +5,21 @@ Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 in
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import click
 
-from .config import PipelineConfig, RetrievalConfig, load_pipeline
+from .config import EXTRACTOR_KINDS, LLM_KINDS, PipelineConfig, RetrievalConfig, load_pipeline
 from .errors import HippoError
 from .progress import Progress
 from .retrieval import MODES
+from .text import printable
+from .urls import redact_url
 
 DEFAULT_INDEX_ROOT = Path("indexes")
 
@@ -30,16 +33,55 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     """Library errors become a one-line message and exit code 2."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_text_arguments(kwargs)
         try:
             return func(*args, **kwargs)
         except HippoError as exc:
             _fail(str(exc))
         except OSError as exc:
+            if exc.errno == errno.ENOTDIR and exc.filename:
+                _fail(f"{exc.filename}: a parent of this path is a file, not a folder")
             _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
+
+
+def _check_text_arguments(values: dict[str, Any]) -> None:
+    """Text from the command line that is not valid UTF-8 (Python keeps such bytes as lone
+    surrogates) is a usage error naming the argument, not a crash deep in the library."""
+    context = click.get_current_context(silent=True)
+    params = {p.name: p for p in context.command.params} if context else {}
+    for name, value in values.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                param = params.get(name)
+                label = param.opts[0] if isinstance(param, click.Option) else f"the {name}"
+                _fail(f"{label} is not valid UTF-8 (bad byte at character {exc.start + 1})")
+
+
+def _check_index_path(index_dir: Path) -> None:
+    """An index path below a file can be neither read nor created: say so, naming both."""
+    for parent in index_dir.parents:
+        if parent.exists() and not parent.is_dir():
+            _fail(f"{index_dir}: a parent of the index path is a file ({parent})")
+
+
+def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = None, extractor: str | None = None,
+                         qdrant_url: str | None = None, llm_base_url: str | None = None, llm_model: str | None = None) -> PipelineConfig:
+    """The pipeline file (or the defaults) with the command-line flags on top."""
+    config = load_pipeline(pipeline) if pipeline else PipelineConfig()
+    if openie_file:
+        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    config = config.with_overrides("extractor", kind=extractor, base_url=llm_base_url, model=llm_model)
+    if qdrant_url:
+        config = config.with_overrides("vectors", kind="qdrant", url=qdrant_url)
+    return config
 
 
 def _print_json(data: Any) -> None:
@@ -62,26 +104,33 @@ def main() -> None:
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to write (replaced atomically).")
 @click.option("--pipeline", type=click.Path(path_type=Path), help="Pipeline file (TOML); see pipelines/.")
-@click.option("--extractor", type=click.Choice(["spacy", "openie", "openai", "vllm"]), help="Extraction backend (overrides the pipeline).")
+@click.option("--extractor", type=click.Choice(EXTRACTOR_KINDS), help="Extraction backend (overrides the pipeline).")
 @click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Reuse a HippoRAG OpenIE result file (implies --extractor openie).")
-@click.option("--llm-base-url", help="OpenAI-compatible server for --extractor openai (vllm serve, Ollama, OpenAI).")
+@click.option("--llm-base-url", help="OpenAI-compatible server for --extractor openai (vllm serve, Ollama, OpenAI). "
+              "Put no key in it: keys come from the environment (extractor.api_key_env).")
 @click.option("--llm-model", help="Model name for the LLM extractor.")
 @click.option("--dry-run", is_flag=True, help="Count passages and estimate LLM tokens (and cost); call nothing, write nothing.")
 @click.option("--price-in", type=float, help="With --dry-run: price per million input tokens.")
 @click.option("--price-out", type=float, help="With --dry-run: price per million output tokens.")
 @click.option("--max-tokens-budget", type=click.IntRange(min=1), help="Stop (resumably) once the LLM has used this many tokens.")
 @click.option("--retry-failed", is_flag=True, help="Ask the LLM again for passages quarantined by an earlier run.")
+@click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")
 @click.option("--qdrant-url", help="Store vectors on a Qdrant server instead of the embedded Qdrant Edge.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings (default: user cache dir).")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress bars or notes.")
 @guarded
 def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extractor: str | None, openie_file: Path | None,
           llm_base_url: str | None, llm_model: str | None, dry_run: bool, price_in: float | None, price_out: float | None,
-          max_tokens_budget: int | None, retry_failed: bool,
+          max_tokens_budget: int | None, retry_failed: bool, allow_failed: bool,
           qdrant_url: str | None, cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
     """Build an index from CORPUS files or folders (.json, .jsonl, .csv, .txt/.md).
+
+    Passages whose extraction fails (an LLM that times out or answers nonsense) are indexed
+    without facts and the index is committed, but the command exits 2 naming how many,
+    unless --allow-failed is given. Every LLM answer received is cached, so a rerun asks only
+    for what is missing (quarantined passages: with --retry-failed).
 
     \b
     Example:
@@ -89,62 +138,106 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
       hipporag-like index corpus.json --index indexes/m --openie openie.json --json
       hipporag-like index corpus.json --index indexes/v --pipeline pipelines/vllm-serve.toml --dry-run
     """
-    from .cache import KeyValueCache, default_cache_dir
     from .corpus import read_corpus
-    from .extraction.factory import make_extractor
-    from .index import Index
 
-    config = load_pipeline(pipeline) if pipeline else PipelineConfig()
-    if openie_file:
-        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
-    config = config.with_overrides("extractor", kind=extractor).with_overrides("vectors", url=qdrant_url)
-    if qdrant_url:
-        config = config.with_overrides("vectors", kind="qdrant")
-    config = config.with_overrides("extractor", base_url=llm_base_url, model=llm_model)
-    uses_llm = config.extractor.kind in ("openai", "vllm")
-    progress = Progress.for_terminal(quiet or as_json)
+    config = _pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
+                                  llm_base_url=llm_base_url, llm_model=llm_model)
+    _check_index_path(index_dir)
     started = time.monotonic()
     report = read_corpus(corpus, skip_bad=skip_bad)
+    if dry_run:
+        _dry_run(report.passages, config, cache_dir, price_in, price_out, retry_failed, as_json)
+        return
+    summary, failed = _build(report.passages, index_dir, config, cache_dir, retry_failed, max_tokens_budget, quiet, as_json)
+    summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **summary}
+    _build_report(summary, index_dir, report.skipped, as_json)
+    _settle_failures(failed, allow_failed, "rerun with --retry-failed")
+
+
+def _build(passages: list, index_dir: Path, config: PipelineConfig, cache_dir: Path | None, retry_failed: bool,
+           max_tokens_budget: int | None, quiet: bool, as_json: bool) -> tuple[dict[str, Any], list]:
+    """Build and commit the index; its stats, and the passages whose extraction failed."""
+    from .cache import KeyValueCache, default_cache_dir
+    from .extraction.base import FailureLog
+    from .extraction.factory import make_extractor
+    from .index import Index
+    from .policies import failed_passages
+
+    if config.extractor.kind not in LLM_KINDS:
+        with Index.build(passages, index_dir, config, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json)) as built:
+            return built.stats(), []
+    from .extraction.llm_extractor import quarantined_for_config
+
+    if not quiet:
+        _llm_note(config, len(passages))
     cache = KeyValueCache(cache_dir or default_cache_dir())
     try:
-        if dry_run:
-            _dry_run(report.passages, config, cache, price_in, price_out, retry_failed, as_json)
-            return
-        chosen = make_extractor(config.extractor, cache=cache, retry_failed=retry_failed, max_tokens_budget=max_tokens_budget) if uses_llm else None
-        built = Index.build(report.passages, index_dir, config, cache_dir=cache_dir, progress=progress, extractor=chosen)
-        summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **built.stats()}
-        built.close()
-        if uses_llm:
-            from .extraction.llm_extractor import quarantined_for_config
-
-            summary["quarantined"] = [{"passage_id": r.passage_id, "title": r.title, "step": r.step, "error": r.error} for r in quarantined_for_config(config.extractor, cache)]
+        chosen = FailureLog(make_extractor(config.extractor, cache=cache, retry_failed=retry_failed, max_tokens_budget=max_tokens_budget))
+        with Index.build(passages, index_dir, config, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen) as built:
+            summary = built.stats()
+        ours = {p.id for p in passages}  # the shared cache may hold other corpora's quarantine
+        summary["quarantined"] = [r.to_dict() for r in quarantined_for_config(config.extractor, cache) if r.passage_id in ours]
     finally:
         cache.close()
+    failed = failed_passages(chosen.failed, passages)
+    summary["failed"] = [f.to_dict() for f in failed]
+    return summary, failed
+
+
+def _llm_note(config: PipelineConfig, passages: int) -> None:
+    """Before the first LLM call: where it goes, and how long one request may take at most."""
+    llm = config.extractor
+    where = f" at {redact_url(llm.base_url)}" if llm.kind == "openai" else ""
+    click.echo(f"extracting {passages} passages with {llm.kind} model '{llm.model}'{where}; each request waits at most "
+               f"{llm.timeout_s:g} s and is retried up to {llm.max_retries} times", err=True)
+
+
+def _build_report(summary: dict[str, Any], index_dir: Path, skipped: list[str], as_json: bool) -> None:
     if as_json:
         _print_json(summary)
-    else:
-        edges = summary["edges"]
-        click.echo(
-            f"indexed {summary['passages']} passages into {index_dir}: {summary['phrases']} phrases, {summary['facts']} facts, "
-            f"{sum(edges.values())} edges, in {summary['seconds']} s"
-        )
-        if report.skipped:
-            click.echo(f"skipped {len(report.skipped)} bad records (first: {report.skipped[0]})", err=True)
-        for record in summary.get("quarantined", []):
-            click.echo(f"quarantined: {record['title'] or record['passage_id']} ({record['step']}): {record['error']}", err=True)
+        return
+    edges = summary["edges"]
+    click.echo(
+        f"indexed {summary['passages']} passages into {index_dir}: {summary['phrases']} phrases, {summary['facts']} facts, "
+        f"{sum(edges.values())} edges, in {summary['seconds']} s"
+    )
+    if skipped:
+        click.echo(f"skipped {len(skipped)} bad records (first: {skipped[0]})", err=True)
+    for record in summary.get("quarantined", []):
+        click.echo(printable(f"quarantined: {record['title'] or record['passage_id']} ({record['step']}): {record['error']}"), err=True)
 
 
-def _dry_run(passages: list, config: PipelineConfig, cache: Any, price_in: float | None, price_out: float | None,
+def _settle_failures(failed: Sequence[Any], allow_failed: bool, retry_hint: str, shown: int = 20) -> None:
+    """List the passages whose extraction failed on stderr; exit 2 unless the user accepts them."""
+    from .policies import failure_message
+
+    if not failed:
+        return
+    for record in failed[:shown]:
+        click.echo(printable(f"failed extraction: {record.title or record.passage_id} [{record.passage_id}]: {record.error}"), err=True)
+    if len(failed) > shown:
+        click.echo(f"... and {len(failed) - shown} more", err=True)
+    if not allow_failed:
+        _fail(failure_message(len(failed), retry_hint))
+
+
+def _dry_run(passages: list, config: PipelineConfig, cache_dir: Path | None, price_in: float | None, price_out: float | None,
              retry_failed: bool, as_json: bool) -> None:
     """Estimate what extraction would still cost; no LLM call, nothing written."""
-    if config.extractor.kind not in ("openai", "vllm"):
+    from .cache import KeyValueCache, default_cache_dir
+
+    if config.extractor.kind not in LLM_KINDS:
         data = {"passages": len(passages), "extractor": config.extractor.kind, "llm_calls": 0}
         _print_json(data) if as_json else click.echo(f"{len(passages)} passages; extractor '{config.extractor.kind}' makes no LLM calls")
         return
     from .extraction.llm_extractor import estimate_for_config
 
-    estimate = estimate_for_config(passages, config.extractor, cache, price_in_per_million=price_in,
-                                   price_out_per_million=price_out, retry_failed=retry_failed)
+    cache = KeyValueCache(cache_dir or default_cache_dir())
+    try:
+        estimate = estimate_for_config(passages, config.extractor, cache, price_in_per_million=price_in,
+                                       price_out_per_million=price_out, retry_failed=retry_failed)
+    finally:
+        cache.close()
     if as_json:
         _print_json({key: getattr(estimate, key) for key in ("passages", "already_done", "requests", "input_tokens", "output_tokens", "cost", "tokenizer")})
     else:
@@ -167,16 +260,18 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
     """
     from .index import Index
 
+    _check_index_path(index_dir)
     with Index.open(index_dir) as opened:
         result = opened.retrieve(question, k=k, mode=mode)
     if as_json:
         _print_json(result.to_dict())
         return
-    click.echo(f"Q: {question}  [{result.mode}]")
+    # Passage text comes from a corpus: no escape sequence or control character of it reaches the terminal.
+    click.echo(printable(f"Q: {question}  [{result.mode}]"))
     for rank, hit in enumerate(result.passages, start=1):
         seeds = ", ".join(s.phrase for s in hit.why.seed_phrases[:4]) or "-"
-        click.echo(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds})")
-        click.echo(f"   {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}")
+        click.echo(printable(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds})"))
+        click.echo(printable(f"   {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}"))
 
 
 @main.command()
@@ -190,17 +285,11 @@ def stats(index_dir: Path, as_json: bool) -> None:
     Example:
       hipporag-like stats --index indexes/demo --json
     """
-    from .store import read_manifest
+    from .index import Index
 
-    manifest = read_manifest(index_dir)
-    counts = manifest["counts"]
-    data = {
-        "index": str(index_dir),
-        "format_version": manifest["format_version"],
-        "embedder": manifest["embedder"]["fingerprint"],
-        "extractor": manifest["extractor"]["fingerprint"],
-        **counts,
-    }
+    _check_index_path(index_dir)
+    with Index.open(index_dir) as opened:
+        data = {"index": str(index_dir), **opened.stats()}
     if as_json:
         _print_json(data)
         return
@@ -210,7 +299,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
-def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool) -> None:
+def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool, failed: Sequence[Any] = ()) -> None:
     data = {
         "index": str(index_dir),
         "added": len(summary.added),
@@ -219,6 +308,7 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool)
         "changed": summary.changed,
         "seconds": round(seconds, 2),
         "quarantined": [e.passage_id for e in summary.failed],
+        "failed": [f.to_dict() for f in failed],
         "counts": summary.manifest.get("counts", {}),
     }
     if as_json:
@@ -234,14 +324,18 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
 @click.option("--replace-same-title", is_flag=True, help="A passage whose title matches one indexed passage with other text replaces it (an update).")
+@click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, cache_dir: Path | None, skip_bad: bool,
-           as_json: bool, quiet: bool) -> None:
+def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, allow_failed: bool, cache_dir: Path | None,
+           skip_bad: bool, as_json: bool, quiet: bool) -> None:
     """Add new passages to an index in one transaction; only they are extracted and embedded.
+
+    Passages whose extraction fails are added without facts (the change is committed) and the
+    command exits 2 naming how many, unless --allow-failed is given.
 
     \b
     Example:
@@ -250,29 +344,31 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
     """
     from .corpus import read_corpus
     from .index import Index
+    from .policies import failed_passages, plan_replacements
 
+    _check_index_path(index_dir)
     started = time.monotonic()
     passages = read_corpus(corpus, skip_bad=skip_bad).passages
     with Index.open(index_dir) as opened:
-        remove: list[str] = []
-        if replace_same_title:
-            by_title: dict[str, list[str]] = {}
-            for p in opened.data.passages:
-                by_title.setdefault(p.title, []).append(p.id)
-            known = {p.id for p in opened.data.passages}
-            remove = [by_title[p.title][0] for p in passages if p.title and p.id not in known and len(by_title.get(p.title, [])) == 1]
+        remove = plan_replacements(opened, passages) if replace_same_title else []
         summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
-    _change_report(summary, index_dir, time.monotonic() - started, as_json)
+    failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
+    _change_report(summary, index_dir, time.monotonic() - started, as_json, failed)
+    _settle_failures(failed, allow_failed, "they are indexed without facts: delete them and insert them again to retry")
 
 
 @main.command()
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
 @click.option("--id", "ids", multiple=True, help="Passage id to delete (repeatable).")
-@click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path), help="Delete every passage of this corpus file (repeatable).")
+@click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
+              help="Delete every indexed passage of this corpus file (repeatable; not with --id).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_json: bool) -> None:
+def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
     """Delete passages, and the facts, phrases, edges and vectors only they supported.
+
+    An --id that is not in the index, or a --source none of whose passages is, is an error.
 
     \b
     Example:
@@ -281,18 +377,16 @@ def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_
     """
     from .corpus import read_corpus
     from .index import Index
+    from .policies import ids_for_sources
 
-    if not ids and not sources:
-        raise click.UsageError("give --id or --source")
+    if bool(ids) == bool(sources):
+        raise click.UsageError("give '--id' or '--source' (one of them, not both)")
+    _check_index_path(index_dir)
     started = time.monotonic()
-    wanted = list(ids)
-    if sources:
-        wanted += [p.id for p in read_corpus(sources).passages]
+    by_source = {source: read_corpus([source]).passages for source in sources}
     with Index.open(index_dir) as opened:
-        present = {p.id for p in opened.data.passages}
-        if sources:  # a source file's passages that are not indexed are simply not there
-            wanted = [i for i in wanted if i in present or i in ids]
-        summary = opened.delete(dict.fromkeys(wanted))
+        wanted = ids_for_sources(opened, by_source) if sources else list(dict.fromkeys(ids))
+        summary = opened.delete(wanted, progress=Progress.for_terminal(quiet or as_json))
     _change_report(summary, index_dir, time.monotonic() - started, as_json)
 
 
@@ -335,10 +429,9 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     from .evaluation.runner import evaluate
 
     cutoffs = ks  # parsed by the option's callback, so a bad value is a usage error naming --k
-    config = load_pipeline(pipeline) if pipeline else PipelineConfig()
-    if openie_file:
-        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    config = _pipeline_from_flags(pipeline, openie_file=openie_file)
     index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
+    _check_index_path(index_dir)
     report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
     if out:
         write_report(report, out)
@@ -352,10 +445,15 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
 @main.command()
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
 @click.option("--graphml", "graphml_file", required=True, type=click.Path(path_type=Path), help="GraphML file to write (replaced atomically).")
+@click.option("--follow-symlinks", is_flag=True, help="If the GraphML path is a symbolic link, replace the file it points to (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"graphml", "nodes", "edges"}.')
 @guarded
-def export(index_dir: Path, graphml_file: Path, as_json: bool) -> None:
+def export(index_dir: Path, graphml_file: Path, follow_symlinks: bool, as_json: bool) -> None:
     """Write an index's knowledge graph (passage and phrase nodes, weighted edges) as GraphML.
+
+    The file is written beside its destination and renamed into place; a destination that is
+    not a regular file (a device, a FIFO, a folder) is refused, and so is a symbolic link
+    unless --follow-symlinks is given.
 
     \b
     Example:
@@ -364,11 +462,12 @@ def export(index_dir: Path, graphml_file: Path, as_json: bool) -> None:
     from .export import check_destination, write_graphml
     from .index import Index
 
-    check_destination(graphml_file)  # before the index and its models load
-    if graphml_file.resolve().is_relative_to(index_dir.resolve()):
+    _check_index_path(index_dir)
+    target = check_destination(graphml_file, follow_symlinks)  # before the index and its models load
+    if target.resolve().is_relative_to(index_dir.resolve()):
         _fail(f"{graphml_file}: is inside the index folder {index_dir}; write the GraphML elsewhere")
     with Index.open(index_dir) as opened:
-        graph = write_graphml(opened.data, graphml_file)
+        graph = write_graphml(opened.data, graphml_file, follow_symlinks)
     data = {"graphml": str(graphml_file), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
     if as_json:
         _print_json(data)

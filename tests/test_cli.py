@@ -44,9 +44,8 @@ def test_stats_json(demo_index_path):
 def test_index_json_and_query_text(tmp_path):
     index_dir = tmp_path / "idx"
     corpus = tmp_path / "c.jsonl"
-    lines = [json.loads(l) for l in []]
     source = json.loads((DEMO / "corpus.json").read_text())[:6]
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in source + lines))
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in source))
     result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index_dir), "--json", "--quiet"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -103,13 +102,13 @@ def test_index_with_an_llm_extractor_through_the_cli(tmp_path):
                 "--llm-base-url", server.base_url, "--cache-dir", str(tmp_path / "cache"), "--json"]
         first = CliRunner().invoke(main, args)
         assert first.exit_code == 0, first.output
-        summary = json.loads(first.output)
+        summary = json.loads(first.stdout)  # stderr has a note on where the LLM calls go
         assert summary["passages"] == 43 and summary["quarantined"] == [] and summary["facts"] > 0
         assert server.calls == 2 * 43  # entities, then triples, per passage
         server.reset_counts()
         assert CliRunner().invoke(main, args).exit_code == 0
         dry = CliRunner().invoke(main, [*args, "--dry-run"])
-        assert dry.exit_code == 0 and json.loads(dry.output)["requests"] == 0
+        assert dry.exit_code == 0 and json.loads(dry.stdout)["requests"] == 0
         assert server.calls == 0
         # ppr-entity asks the same backend for the question's entities, once per question.
         os.environ["HIPPORAG_LIKE_CACHE"], saved = str(tmp_path / "cache"), os.environ["HIPPORAG_LIKE_CACHE"]
@@ -134,9 +133,114 @@ def test_insert_and_delete_commands(tmp_path, demo_index_path):
     assert json.loads(added.output)["added"] == 1 and json.loads(added.output)["counts"]["passages"] == 44
     again = CliRunner().invoke(main, ["insert", str(extra), "--index", str(copy), "--json", "--quiet"])
     assert json.loads(again.output)["changed"] is False
-    removed = CliRunner().invoke(main, ["delete", "--index", str(copy), "--source", str(extra), "--json"])
+    removed = CliRunner().invoke(main, ["delete", "--index", str(copy), "--source", str(extra), "--json", "--quiet"])
     assert removed.exit_code == 0, removed.output
     assert json.loads(removed.output)["removed"] == 1 and json.loads(removed.output)["counts"]["passages"] == 43
     missing = CliRunner().invoke(main, ["delete", "--index", str(copy), "--id", "0000000000000000"])
     assert missing.exit_code == 2 and "no passage with id 0000000000000000" in missing.output
     assert CliRunner().invoke(main, ["delete", "--index", str(copy)]).exit_code == 2
+
+
+def _llm_pipeline(tmp_path, base_url: str, **extractor: object) -> str:
+    lines = ["[extractor]", 'kind = "openai"', 'model = "stand-in"', f'base_url = "{base_url}"']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in extractor.items()]
+    path = tmp_path / "llm.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _corpus(tmp_path, name: str, passages) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps([{"title": p.title, "text": p.text} for p in passages]))
+    return str(path)
+
+
+def test_failed_extractions_are_listed_committed_and_exit_2_unless_allowed(tmp_path):
+    """A server that keeps failing (here: 503, no retries) once gave exit 0, "0 facts" and
+    "quarantined": [] -- nothing said that passages went unextracted."""
+    from fake_llm_server import FakeLLMServer, fixture_passage
+
+    good, down = fixture_passage("good", 0), fixture_passage("down", 0)
+    with FakeLLMServer() as server:
+        host = server.base_url.removeprefix("http://")
+        pipeline = _llm_pipeline(tmp_path, f"http://user:s3cr3t-pw@{host}", max_retries=0)
+        args = ["index", _corpus(tmp_path, "c.json", [good, down]), "--index", str(tmp_path / "idx"), "--pipeline", pipeline,
+                "--cache-dir", str(tmp_path / "cache"), "--json"]
+        first = CliRunner().invoke(main, args)
+        assert first.exit_code == 2, first.output
+        summary = json.loads(first.stdout)
+        assert [(f["passage_id"], f["title"]) for f in summary["failed"]] == [(down.id, down.title)]
+        assert "503" in summary["failed"][0]["error"] and summary["passages"] == 2 and summary["facts"] > 0
+        assert f"failed extraction: {down.title} [{down.id}]" in first.stderr
+        assert first.stderr.splitlines()[-1] == (
+            "error: 1 passage failed extraction (listed above); rerun with --retry-failed, or pass --allow-failed to accept")
+        assert "s3cr3t-pw" not in first.output
+        assert not any("s3cr3t-pw" in f.read_text(errors="replace") for f in (tmp_path / "idx").rglob("*.json"))
+        # Committed all the same: the good passage's facts are searchable, its answers cached.
+        assert CliRunner().invoke(main, ["stats", "--index", str(tmp_path / "idx")]).exit_code == 0
+        server.reset_counts()
+        accepted = CliRunner().invoke(main, [*args, "--allow-failed"])
+        assert accepted.exit_code == 0, accepted.output
+        assert len(json.loads(accepted.stdout)["failed"]) == 1
+        assert server.calls_for(fixture="good") == 0 and server.calls_for(fixture="down") == 1  # only the failed one asked again
+
+        more = ["insert", _corpus(tmp_path, "more.json", [fixture_passage("down", 1)]), "--index", str(tmp_path / "idx"),
+                "--cache-dir", str(tmp_path / "cache"), "--json"]
+        inserted = CliRunner().invoke(main, more)
+        assert inserted.exit_code == 2 and "1 passage failed extraction" in inserted.stderr
+        data = json.loads(inserted.stdout)
+        assert data["added"] == 1 and data["counts"]["passages"] == 3 and [f["title"] for f in data["failed"]] == ["Down 1"]
+
+
+def test_a_server_that_never_answers_times_out_with_a_note(tmp_path):
+    """A loopback socket that accepts and never answers: the run says where it waits and for how
+    long, gives up after the timeout, and exits 2 naming the failure (the real command line)."""
+    import socket
+    import threading
+
+    from fake_llm_server import fixture_passage
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        pipeline = _llm_pipeline(tmp_path, f"http://127.0.0.1:{port}/v1", timeout_s=0.5, max_retries=0)
+        env = {**os.environ, "HIPPORAG_LIKE_CACHE": str(tmp_path / "cache")}
+        result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "index", _corpus(tmp_path, "c.json", [fixture_passage("good", 0)]),
+                                 "--index", str(tmp_path / "idx"), "--pipeline", pipeline], capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert accepted, "the CLI never connected"
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2, result.stderr
+    assert lines[0] == f"extracting 1 passages with openai model 'stand-in' at http://127.0.0.1:{port}/v1; each request waits at most 0.5 s and is retried up to 0 times"
+    assert "APITimeoutError" in lines[1] and lines[-1].startswith("error: 1 passage failed extraction")
+
+
+def test_query_text_output_strips_terminal_escapes(tmp_path):
+    corpus = tmp_path / "c.json"
+    corpus.write_text(json.dumps([{"title": "Alder \x1b[2J\x1b]0;pwned\x07Quay", "text": "Alder Quay is a harbour \x1b[31mtown\x1b[0m.\x07"},
+                                  {"title": "Brimwell", "text": "Brimwell is a river in the north."}]))
+    assert CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "idx"), "--quiet"]).exit_code == 0
+    shown = CliRunner().invoke(main, ["query", "Where is Alder Quay?", "--index", str(tmp_path / "idx"), "-k", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "1. Alder Quay" in shown.stdout and "Alder Quay is a harbour town." in shown.stdout
+    exact = CliRunner().invoke(main, ["query", "Where is Alder Quay?", "--index", str(tmp_path / "idx"), "-k", "1", "--json"])
+    assert json.loads(exact.stdout)["passages"][0]["text"] == "Alder Quay is a harbour \x1b[31mtown\x1b[0m.\x07"  # JSON stays exact

@@ -12,10 +12,10 @@ import pytest
 
 from fake_llm_server import FakeLLMServer, fixture_passage
 from hipporag_like.cache import KeyValueCache
-from hipporag_like.config import ExtractorConfig, load_pipeline
+from hipporag_like.config import LLM_KINDS, ExtractorConfig, load_pipeline
 from hipporag_like.corpus import Passage
 from hipporag_like.errors import HippoError, MissingExtraError
-from hipporag_like.extraction.base import CachedExtractor
+from hipporag_like.extraction.base import CachedExtractor, Extraction, FailureLog
 from hipporag_like.extraction.factory import make_extractor
 from hipporag_like.extraction.llm_extractor import (
     BudgetExhausted,
@@ -222,5 +222,26 @@ def test_factory_builds_llm_extractors(server: FakeLLMServer, tmp_path: Path, mo
 @pytest.mark.parametrize("name", ["openai", "vllm-serve", "ollama", "vllm-inprocess"])
 def test_llm_pipeline_files_load(name: str) -> None:
     config = load_pipeline(PIPELINES / f"{name}.toml").extractor
-    assert config.kind in ("openai", "vllm") and config.model
+    assert config.kind in LLM_KINDS and config.model
     assert "hipporag-like index" in (PIPELINES / f"{name}.toml").read_text()
+
+
+def test_failure_log_remembers_the_latest_failure_of_each_passage() -> None:
+    class Flaky:
+        fingerprint = "flaky"
+
+        def __init__(self) -> None:
+            self.failing = {"a", "b"}
+
+        def extract(self, passages, progress):
+            return [Extraction(p.id, (), (), error="timed out" if p.id in self.failing else None) for p in passages]
+
+    inner = Flaky()
+    log = FailureLog(inner)
+    a, b = Passage("a", "A", "x"), Passage("b", "B", "y")
+    log.extract([a, b], QUIET)
+    assert log.failed == {"a": "timed out", "b": "timed out"} and log.fingerprint == "flaky"
+    inner.failing = {"b"}
+    log.extract([a, b], QUIET)
+    assert log.failed == {"b": "timed out"}
+    assert log.failing == {"b"}  # anything else is the wrapped extractor's

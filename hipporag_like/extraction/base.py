@@ -101,3 +101,34 @@ class CachedExtractor:
         ordered = [results[p.id] for p in passages]
         self.failed = [e for e in ordered if e.error is not None]
         return ordered
+
+
+@dataclass
+class FailureLog:
+    """Wraps an extractor and remembers which passages it could not extract, and why.
+
+    `failed` maps passage id -> error of its latest extraction that failed; a later success
+    removes the entry. It sees only passages the wrapped extractor is asked about (those not
+    answered from a cache), which are exactly the ones that can still fail.
+    """
+
+    inner: Extractor
+    failed: dict[str, str] = field(default_factory=dict, init=False)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def extract(self, passages: Sequence[Passage], progress: Progress) -> list[Extraction]:
+        extractions = self.inner.extract(passages, progress)
+        for extraction in extractions:
+            if extraction.error is None:
+                self.failed.pop(extraction.passage_id, None)
+            else:
+                self.failed[extraction.passage_id] = extraction.error
+        return extractions
+
+    def __getattr__(self, name: str) -> object:  # question_entities, stats, ... of the inner one
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..cache import KeyValueCache, default_cache_dir
-from ..config import ExtractorConfig
+from ..config import EXTRACTOR_KINDS, LLM_KINDS, ExtractorConfig
 from ..errors import HippoError
 from .base import Extractor
 
@@ -33,7 +33,7 @@ def make_extractor(
         if not config.openie_file:
             raise HippoError("extractor.openie_file is required for the 'openie' extractor")
         return OpenIEFileExtractor(config.openie_file)
-    if config.kind in ("openai", "vllm"):
+    if config.kind in LLM_KINDS:
         from .llm_extractor import LLMExtractor
 
         if not config.model:
@@ -45,7 +45,7 @@ def make_extractor(
             retry_failed=retry_failed,
             max_tokens_budget=max_tokens_budget,
         )
-    raise HippoError(f"extractor.kind: unknown extractor '{config.kind}' (use spacy, openie, openai or vllm)")
+    raise HippoError(f"extractor.kind: unknown extractor '{config.kind}' (use {', '.join(EXTRACTOR_KINDS)})")
 
 
 def _openai_backend(config: ExtractorConfig, model: str) -> "OpenAIBackend":

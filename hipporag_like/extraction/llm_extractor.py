@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from ..cache import KeyValueCache
-from ..config import ExtractorConfig
+from ..config import LLM_KINDS, ExtractorConfig
 from ..corpus import Passage
 from ..errors import HippoError
 from ..llm.backend import ChatAnswer, ChatBackend, ChatRequest, LLMError, never
@@ -65,7 +65,7 @@ class CacheKeys:
     @classmethod
     def for_config(cls, config: ExtractorConfig) -> "CacheKeys":
         """Keys for a pipeline's LLM extractor, without building its backend (no model load)."""
-        if config.kind not in ("openai", "vllm") or not config.model:
+        if config.kind not in LLM_KINDS or not config.model:
             raise HippoError(f"extractor.kind '{config.kind}' with model '{config.model}' is not an LLM extractor")
         return cls(config.kind, config.model)
 
@@ -78,11 +78,12 @@ class QuarantineRecord:
     error: str
     raw: str | None  # the model's answer (cut to RAW_KEEP_CHARS), None when there was none
 
+    def to_dict(self) -> dict[str, str]:
+        """What a run summary shows (the raw answer stays in the cache)."""
+        return {"passage_id": self.passage_id, "title": self.title, "step": self.step, "error": self.error}
+
     def to_json(self) -> str:
-        return json.dumps(
-            {"passage_id": self.passage_id, "title": self.title, "step": self.step, "error": self.error, "raw": self.raw},
-            ensure_ascii=False,
-        )
+        return json.dumps({**self.to_dict(), "raw": self.raw}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> "QuarantineRecord":
