@@ -7,8 +7,8 @@ tests/fixtures/llm/. A passage selects its fixture with a marker in its text, `f
 (no marker: `good`). A fixture lists, per step ("ner", "triples", "question"), the turns to
 play for repeated identical requests: the first request gets turn 0, a retry of the same
 request turn 1, and so on, the last turn repeating. A turn is an answer
-(`{"content": "..."}`), an HTTP error (`{"status": 429}`), optionally after a delay
-(`"delay_s"`). The step is told from the system prompt, the way a reader would.
+(`{"content": "..."}`), an HTTP error (`{"status": 429}`, optionally with `"headers"` such as
+Retry-After), optionally after a delay (`"delay_s"`). The step is told from the system prompt, the way a reader would.
 
 It counts every request it receives, so tests can prove what was (not) asked again.
 """
@@ -29,6 +29,7 @@ from hipporag_like.corpus import Passage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "llm"
 _MARKER = re.compile(r"fx:([A-Za-z0-9_-]+)")
+_HEADERS = "_headers"  # key of the extra HTTP headers an error turn sends
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,10 @@ class FakeLLMServer:
         delay = float(turn.get("delay_s", 0.0)) + self.latency_s
         status = int(turn.get("status", 200))
         if status != 200:
-            return status, _error(turn.get("message", f"fake error {status}"), "server_error"), delay
+            payload = _error(turn.get("message", f"fake error {status}"), "server_error")
+            if turn.get("headers"):
+                payload[_HEADERS] = dict(turn["headers"])  # sent as HTTP headers, not in the body
+            return status, payload, delay
         content = turn["content"]
         prompt_tokens = sum(len(str(m.get("content", ""))) for m in messages) // 4
         return 200, _completion(body.get("model", "fake"), content, prompt_tokens, turn.get("finish_reason", "stop")), delay
@@ -204,9 +208,12 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 server._leave()
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
+            headers = payload.pop(_HEADERS, {})
             data = json.dumps(payload).encode("utf-8")
             try:
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, str(value))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -37,10 +37,6 @@ from hipporag_like.progress import QUIET
 CONTENT = "Quillon Bridge\nQuillon Bridge was opened by mayor Idris Fell in 1904."
 
 
-def test_prompt_version_is_a_short_string() -> None:
-    assert isinstance(PROMPT_VERSION, str) and PROMPT_VERSION
-
-
 def test_ner_prompt_is_one_shot_and_ends_with_the_passage() -> None:
     messages = ner_messages(CONTENT)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
