@@ -111,6 +111,13 @@ class WriteContext:
     base: Version | None
     prefix: str
     extractor: Extractor | None = None
+    embedder: Any = None  # the configured embedder, made once per write
+
+    def make_embedder(self) -> Any:
+        if self.embedder is None:
+            config = self.config.embedder
+            self.embedder = make_embedder(config.kind, config.model, config.base_url, config.api_key_env)
+        return self.embedder
 
 
 def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
@@ -150,18 +157,12 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
 
 
 def _embed(ctx: WriteContext, passages: list[Passage], keys: list[str], facts: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
-    config = ctx.config.embedder
-    embedder = CachedEmbedder(make_embedder(config.kind, config.model, config.base_url, config.api_key_env), ctx.cache)
-    progress, dim = ctx.progress, embedder.dim
-
-    def embed(texts: list[str], label: str) -> np.ndarray:
-        return embedder.embed(texts, progress, label).reshape(len(texts), dim) if texts else np.zeros((0, dim), np.float32)
-
-    return {
-        "passages": embed([p.content for p in passages], "embedding passages"),
-        "phrases": embed(keys, "embedding phrases"),
-        "facts": embed([fact_text(*t) for t in facts], "embedding facts"),
-    }
+    embedder = CachedEmbedder(ctx.make_embedder(), ctx.cache)
+    texts = {"passages": [p.content for p in passages], "phrases": keys, "facts": [fact_text(*t) for t in facts]}
+    found = {kind: embedder.embed(items, ctx.progress, f"embedding {kind}") for kind, items in texts.items() if items}
+    widths = [v.shape[1] for v in found.values()]
+    dim = widths[0] if widths else int(ctx.base.manifest["embedder"]["dim"]) if ctx.base is not None else embedder.dim
+    return {kind: found.get(kind, np.zeros((0, dim), np.float32)).reshape(len(texts[kind]), dim) for kind in texts}
 
 
 def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
@@ -233,7 +234,7 @@ def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, An
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": ctx.config.to_dict(),
-        "embedder": {"fingerprint": _embedder_fingerprint(ctx), "dim": _dim(ctx, entries)},
+        "embedder": {"fingerprint": ctx.make_embedder().fingerprint, "dim": _dim(ctx, entries)},
         "extractor": {"fingerprint": extractor, "cache_hits": cache_hits, "failed": failed},
         "vectors": {"kind": ctx.config.vectors.kind, "prefix": ctx.prefix},
         "corpus_hash": corpus_hash(live_ids),
@@ -247,14 +248,13 @@ def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, An
     summary.manifest = manifest
 
 
-def _embedder_fingerprint(ctx: WriteContext) -> str:
-    config = ctx.config.embedder
-    return make_embedder(config.kind, config.model, config.base_url, config.api_key_env).fingerprint
-
-
 def _dim(ctx: WriteContext, entries: list[dict[str, Any]]) -> int:
-    config = ctx.config.embedder
-    return int(make_embedder(config.kind, config.model, config.base_url, config.api_key_env).dim)
+    """The vectors' width, read from the segments (no model call); the model's when all are empty."""
+    for entry in reversed(entries):
+        vectors = np.load(segment_folder(ctx.writer, entry["name"]) / "vectors.passages.npy", mmap_mode="r", allow_pickle=False)
+        if vectors.ndim == 2 and vectors.shape[0]:
+            return int(vectors.shape[1])
+    return int(ctx.make_embedder().dim)
 
 
 def _live_ids(writer: IndexWriter, entries: list[dict[str, Any]], live: np.ndarray) -> list[str]:

@@ -97,6 +97,7 @@ class OpenAIEmbedder:
     api_key_env: str = "OPENAI_API_KEY"
     batch_size: int = 64
     _dim: int | None = field(default=None, init=False)
+    _client: Any = field(default=None, init=False, repr=False)  # one HTTP client, reused
 
     @property
     def fingerprint(self) -> str:
@@ -109,9 +110,11 @@ class OpenAIEmbedder:
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        from openai import OpenAI
+        if self._client is None:
+            from openai import OpenAI
 
-        client = OpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "not-needed")
+            self._client = OpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "not-needed")
+        client = self._client
         rows: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             response = client.embeddings.create(model=self.model, input=list(texts[start : start + self.batch_size]))

@@ -1,11 +1,13 @@
 """The versioned index folder: atomic commits, one writer at a time, readers never blocked.
 
     DIR/CURRENT        names the committed version, e.g. "v000003"
-    DIR/v000003/       manifest.json, data files, vectors/ (written once, never modified)
+    DIR/v000003/       manifest.json and the version's arrays (written once, never modified)
     DIR/v000002/       the previous version, kept so readers that opened it keep working
-    .DIR.lock          beside DIR: the writer lock (flock), holding the writer's pid
+    DIR/segments/      immutable segments, shared by every version that lists them
+    .DIR.lock          beside DIR (DIR's real path): the writer lock (flock), holding the pid
 
-A writer stages a whole new version, renames it into DIR, then replaces CURRENT with one
+A writer stages its new segment and version, moves the segment into DIR/segments (unlisted,
+so harmless until published), renames the version into DIR, then replaces CURRENT with one
 atomic rename: a reader sees the old version or the new one, never a mix, and a process killed
 at any point leaves the last committed version in place. A brand-new index is staged beside
 DIR and renamed into place whole, so a killed first build leaves no DIR at all.

@@ -141,3 +141,27 @@ def test_qdrant_server_path_through_the_index(tmp_path, demo_passages):
         assert index.verify()["ok"]
     finally:
         index.close()
+
+
+def test_rebuild_after_a_server_index_retires_its_collections_on_that_server(tmp_path, demo_passages):
+    """Issue 13 bug 1: rebuilding a Qdrant-server index with the embedded store used to crash
+    after committing and leak (or drop the wrong server's) collections."""
+    from qdrant_client import QdrantClient
+
+    from hipporag_like import PipelineConfig
+
+    server = tmp_path / "qdrant"
+    on_server = PipelineConfig().with_overrides("vectors", kind="qdrant", url=f"local:{server}")
+    Index.build(demo_passages[:20], tmp_path / "idx", on_server).close()
+    rebuilt = Index.build(demo_passages[:20], tmp_path / "idx")  # embedded store now
+    try:
+        assert rebuilt.manifest["vectors"]["kind"] == "edge"
+        assert len(rebuilt.retrieve("Who founded Greywick Press?", k=3).passages) == 3
+        rebuilt.insert(demo_passages[20:22])  # the server-backed version is now two commits old
+    finally:
+        rebuilt.close()
+    client = QdrantClient(path=str(server))
+    try:
+        assert client.get_collections().collections == []  # dropped on the server that held them
+    finally:
+        client.close()

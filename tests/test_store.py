@@ -1,0 +1,214 @@
+"""The index store keeps its promises: one writer for real (lock on the real path, checked
+again at commit, compare-and-swap on CURRENT), every byte verified on open, versions that
+opening never writes to, segments shared between versions instead of copied, compaction
+that changes no answer and survives a kill."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hipporag_like import Index, IndexFormatError, MODES
+from hipporag_like.errors import IndexLockedError
+from hipporag_like.folder import CURRENT, FAILPOINT_ENV, IndexWriter
+from hipporag_like.store import open_version
+
+from conftest import ROOT, SHOWCASE
+
+
+@pytest.fixture()
+def idx(tmp_path, demo_index_path) -> Path:
+    copy = tmp_path / "idx"
+    shutil.copytree(demo_index_path, copy)
+    return copy
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def apparent_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+# -- one writer -----------------------------------------------------------------------------
+def test_a_symlinked_path_takes_the_same_lock(idx, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(idx)
+    with IndexWriter(idx):
+        with pytest.raises(IndexLockedError, match="locked by pid"):
+            with IndexWriter(link):
+                pass
+
+
+def test_a_planted_symlink_lock_is_refused_and_its_target_untouched(idx, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / ".idx.lock").symlink_to(victim)
+    with pytest.raises(IndexLockedError, match="lock file is a symlink"):
+        with IndexWriter(idx):
+            pass
+    assert victim.read_text() == "keep me"
+
+
+def test_a_writer_whose_lock_was_removed_publishes_nothing(idx, demo_passages):
+    first = IndexWriter(idx)
+    first.__enter__()
+    try:
+        (idx.parent / ".idx.lock").unlink()  # someone deletes the lock file mid-write
+        with Index.open(idx) as second:  # a second writer can now lock a new file and commit
+            second.delete([demo_passages[0].id])
+        committed = (idx / CURRENT).read_text()
+        with pytest.raises(IndexLockedError, match="lock was removed or replaced"):
+            first.commit()
+        assert (idx / CURRENT).read_text() == committed
+    finally:
+        first.__exit__(None, None, None)
+    with Index.open(idx) as index:
+        assert index.stats()["passages"] == 42
+
+
+def test_a_stale_base_is_refused_by_compare_and_swap(idx):
+    writer = IndexWriter(idx)
+    writer.__enter__()
+    try:
+        shutil.copytree(idx / "v000001", idx / "v000002")  # a commit that bypassed the lock
+        (idx / CURRENT).write_text("v000002\n")
+        with pytest.raises(IndexLockedError, match="another writer committed v000002"):
+            writer.commit()
+        assert (idx / CURRENT).read_text() == "v000002\n"
+    finally:
+        writer.__exit__(None, None, None)
+
+
+# -- everything verified --------------------------------------------------------------------
+def test_every_file_is_verified_on_open(idx, tmp_path):
+    files = [p for p in idx.rglob("*") if p.is_file() and p.name != CURRENT]
+    assert len(files) > 30
+    for number, path in enumerate(files):
+        copy = tmp_path / f"c{number}"
+        shutil.copytree(idx, copy)
+        target = copy / path.relative_to(idx)
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        target.write_bytes(bytes(data))
+        with pytest.raises(IndexFormatError):
+            open_version(copy)
+        shutil.rmtree(copy)
+
+
+def test_removed_or_altered_vectors_are_refused_by_every_command(idx, tmp_path):
+    vectors = next(idx.glob("segments/*/vectors.passages.npy"))
+    altered = tmp_path / "altered"
+    shutil.copytree(idx, altered)
+    data = bytearray((altered / vectors.relative_to(idx)).read_bytes())
+    for offset in range(len(data) - 40 * 4, len(data), 4):  # flip the sign of the last floats
+        data[offset + 3] ^= 0x80
+    (altered / vectors.relative_to(idx)).write_bytes(bytes(data))
+    vectors.unlink()
+    corpus = tmp_path / "one.json"
+    corpus.write_text('[{"title": "Brannock Mill", "text": "Brannock Mill is a flour mill."}]')
+    for folder in (idx, altered):
+        for args in (["query", SHOWCASE, "--index", str(folder)], ["stats", "--index", str(folder)],
+                     ["insert", str(corpus), "--index", str(folder), "--quiet"], ["verify", "--index", str(folder)]):
+            done = cli(*args)
+            assert done.returncode == 2, (args, done.stderr)
+            assert "vectors.passages.npy" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_verify_reports_a_healthy_index(idx):
+    done = cli("verify", "--index", str(idx), "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"ok": true' in done.stdout
+
+
+# -- read-only versions ---------------------------------------------------------------------
+def _read_only(folder: Path, mount: Path) -> bool:
+    """A read-only view of `folder` at `mount`: a bind mount as root, else a copy without write bits."""
+    mount.mkdir()
+    if os.geteuid() == 0:
+        bound = subprocess.run(["mount", "--bind", str(folder), str(mount)], capture_output=True)
+        if bound.returncode == 0:
+            if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode == 0:
+                return True
+            subprocess.run(["umount", str(mount)])
+        pytest.skip("no read-only bind mount here, and root ignores permission bits")
+    mount.rmdir()
+    shutil.copytree(folder, mount)
+    for path in [mount, *mount.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return False
+
+
+def test_queries_of_every_mode_work_on_read_only_storage_and_write_nothing(idx, tmp_path):
+    before = snapshot(idx)
+    mount = tmp_path / "ro"
+    mounted = _read_only(idx, mount)
+    try:
+        cache = tmp_path / "fresh-cache"  # no shards built yet: they are derived outside the index
+        for mode in MODES:
+            done = cli("query", SHOWCASE, "--index", str(mount), "--mode", mode, "-k", "3", "--json",
+                       env={"HIPPORAG_LIKE_CACHE": str(cache)})
+            assert done.returncode == 0, (mode, done.stderr)
+            assert '"passages"' in done.stdout
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(mount)])
+    assert snapshot(idx) == before
+
+
+# -- writes share segments -------------------------------------------------------------------
+def test_ten_inserts_stay_within_the_disk_bound(tmp_path, demo_passages):
+    grown = Index.build(demo_passages[:23], tmp_path / "grown")
+    try:
+        for start in range(23, 43, 2):
+            grown.insert(demo_passages[start : start + 2])
+        assert grown.manifest["counts"]["segments"] == 11
+        fresh = Index.build(demo_passages[:43], tmp_path / "fresh")
+        fresh.close()
+        assert apparent_bytes(tmp_path / "grown") <= 1.3 * apparent_bytes(tmp_path / "fresh")
+        assert len(list((tmp_path / "grown").glob("v*"))) == 2
+        hits = [p.id for p in grown.retrieve(SHOWCASE, k=5).passages]
+        with Index.open(tmp_path / "fresh") as other:
+            assert hits == [p.id for p in other.retrieve(SHOWCASE, k=5).passages]
+    finally:
+        grown.close()
+
+
+def test_compaction_changes_no_answer_and_drops_dead_rows(idx, demo_passages):
+    with Index.open(idx) as index:
+        index.delete([p.id for p in demo_passages[:5]])
+        index.insert(demo_passages[:2])
+        before = {mode: [(p.id, round(p.score, 6)) for p in index.retrieve(SHOWCASE, k=8, mode=mode).passages] for mode in MODES}
+        rows_before = index.stats()["rows"]["passages"]
+        index.compact()
+        assert index.manifest["counts"]["segments"] == 1
+        assert index.stats()["rows"]["passages"] == index.stats()["passages"] == 40 < rows_before
+        after = {mode: [(p.id, round(p.score, 6)) for p in index.retrieve(SHOWCASE, k=8, mode=mode).passages] for mode in MODES}
+        assert after == before
+        assert index.verify()["ok"]
+
+
+def test_a_kill_during_compaction_leaves_the_index_as_it_was(idx):
+    before = snapshot(idx)
+    code = "import sys; from hipporag_like import Index; Index.open(sys.argv[1]).compact()"
+    killed = subprocess.run([sys.executable, "-c", code, str(idx)], env={**os.environ, FAILPOINT_ENV: "during-compaction"},
+                            capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    assert {k: v for k, v in snapshot(idx).items() if not k.startswith(".staging")} == before
+    with Index.open(idx) as index:
+        assert index.stats()["passages"] == 43
+        index.compact()  # the next writer clears the leftovers and succeeds
+    assert not list(idx.glob(".staging-*"))
