@@ -165,7 +165,7 @@ def _build(passages: list, index_dir: Path, config: PipelineConfig, cache_dir: P
 
     if config.extractor.kind not in LLM_KINDS:
         with Index.build(passages, index_dir, config, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json)) as built:
-            return built.stats(), []
+            return {**built.stats(), "failed": []}, []  # spaCy and OpenIE files fail loudly or not at all
     from .extraction.llm_extractor import quarantined_for_config
 
     if not quiet:

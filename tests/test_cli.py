@@ -49,7 +49,7 @@ def test_index_json_and_query_text(tmp_path):
     result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index_dir), "--json", "--quiet"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["passages"] == 6 and summary["index"] == str(index_dir)
+    assert summary["passages"] == 6 and summary["index"] == str(index_dir) and summary["failed"] == []
     result = CliRunner().invoke(main, ["query", "Who founded Greywick Press?", "--index", str(index_dir), "-k", "2"])
     assert result.exit_code == 0 and "1. " in result.output
 
