@@ -23,14 +23,7 @@ from hipporag_like.evaluation.metrics import mean_recall
 from hipporag_like.evaluation.runner import evaluate
 from hipporag_like.index import Index
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-DATA = Path(os.environ.get("HIPPORAG_DATASETS", ROOT.parent / "shared" / "datasets"))
-RUNS = [
-    ("musique_100-gpt35-openie", "musique_100", DATA / "musique_100" / "openie_gpt-3.5-turbo-1106.json"),
-    ("musique_100-spacy", "musique_100", None),
-    ("hotpotqa_100-spacy", "hotpotqa_100", None),
-]
+from run_benchmarks import DATA, HERE, ROOT, RUNS  # the same sets and index folders as `make bench`
 
 
 def rankings(index_dir: Path, config: PipelineConfig, ppr: str, epsilon: float, questions: list) -> tuple[list[list[str]], float]:

@@ -324,13 +324,18 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool,
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
 @click.option("--replace-same-title", is_flag=True, help="A passage whose title matches one indexed passage with other text replaces it (an update).")
+@click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Take the new passages' triples from this HippoRAG OpenIE file.")
+@click.option("--extractor", type=click.Choice(EXTRACTOR_KINDS), help="Extraction backend for the new passages (default: the index's).")
+@click.option("--llm-base-url", help="OpenAI-compatible server for --extractor openai.")
+@click.option("--llm-model", help="Model name for the LLM extractor.")
 @click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, allow_failed: bool, cache_dir: Path | None,
+def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, openie_file: Path | None, extractor: str | None,
+           llm_base_url: str | None, llm_model: str | None, allow_failed: bool, cache_dir: Path | None,
            skip_bad: bool, as_json: bool, quiet: bool) -> None:
     """Add new passages to an index in one transaction; only they are extracted and embedded.
 
@@ -341,17 +346,19 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
     Example:
       hipporag-like insert more.jsonl --index indexes/demo
       hipporag-like insert edited.json --index indexes/demo --replace-same-title --json
+      hipporag-like insert new.json --index indexes/m --openie new_openie.json
     """
     from .corpus import read_corpus
     from .index import Index
-    from .policies import failed_passages, plan_replacements
+    from .policies import failed_passages, insert_extractor, plan_replacements
 
     _check_index_path(index_dir)
     started = time.monotonic()
     passages = read_corpus(corpus, skip_bad=skip_bad).passages
     with Index.open(index_dir) as opened:
         remove = plan_replacements(opened, passages) if replace_same_title else []
-        summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
+        chosen = insert_extractor(opened.config, cache_dir, openie_file=openie_file, kind=extractor, base_url=llm_base_url, model=llm_model)
+        summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen)
     failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
     _change_report(summary, index_dir, time.monotonic() - started, as_json, failed)
     _settle_failures(failed, allow_failed, "they are indexed without facts: delete them and insert them again to retry")
@@ -390,6 +397,48 @@ def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_
     _change_report(summary, index_dir, time.monotonic() - started, as_json)
 
 
+@main.command()
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"index", "version", "ok", "files_checked", "segments", "vectors"}.')
+@guarded
+def verify(index_dir: Path, as_json: bool) -> None:
+    """Check every byte of an index against its manifest, its arrays' shapes and ranges, and that
+    the vector store holds every point. Exit 2 naming the damaged part.
+
+    \b
+    Example:
+      hipporag-like verify --index indexes/demo --json
+    """
+    from .index import Index
+
+    _check_index_path(index_dir)
+    with Index.open(index_dir) as opened:
+        report = opened.verify()
+    _print_json(report) if as_json else click.echo(f"{index_dir}: {report['version']} is intact ({report['files_checked']} files, {report['segments']} segments)")
+
+
+@main.command()
+@click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to compact.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@guarded
+def compact(index_dir: Path, as_json: bool, quiet: bool) -> None:
+    """Fold every segment into one and drop deleted rows, in one transaction (writes do this by
+    themselves past 12 segments or 30% dead rows). Answers do not change.
+
+    \b
+    Example:
+      hipporag-like compact --index indexes/demo --json
+    """
+    from .index import Index
+
+    _check_index_path(index_dir)
+    started = time.monotonic()
+    with Index.open(index_dir) as opened:
+        summary = opened.compact(progress=Progress.for_terminal(quiet or as_json))
+    _change_report(summary, index_dir, time.monotonic() - started, as_json)
+
+
 def _parse_ks(text: str) -> list[int]:
     from .evaluation.metrics import RECALL_KS
 
@@ -413,18 +462,27 @@ def _parse_ks(text: str) -> list[int]:
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: indexes/DATASET-EXTRACTOR); reused when it matches.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write results.json, results.md and recall.png here.")
+@click.option("--qa", is_flag=True, help="Also answer every question with the reader LLM and score answer EM and F1.")
+@click.option("--answers", "answers_path", type=click.Path(path_type=Path), help="With --qa: write each answer, its citations and scores (JSON Lines).")
+@click.option("--steps", type=click.IntRange(0, 20), default=0, help="With --qa: answer through IRCoT with up to N reasoning steps.")
+@click.option("--llm-base-url", help="With --qa: OpenAI-compatible server of the reader (overrides [reader]).")
+@click.option("--llm-model", help="With --qa: the reader's model name (overrides [reader]).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
 def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: list[int],
-                 index_dir: Path | None, cache_dir: Path | None, out: Path | None, as_json: bool, quiet: bool) -> None:
-    """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json).
+                 index_dir: Path | None, cache_dir: Path | None, out: Path | None, qa: bool, answers_path: Path | None, steps: int,
+                 llm_base_url: str | None, llm_model: str | None, as_json: bool, quiet: bool) -> None:
+    """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json);
+    with --qa, also the reader's answer EM and F1 (best over the gold answer and its aliases).
 
     \b
     Example:
       hipporag-like eval ../shared/datasets/musique_100 --openie ../shared/datasets/musique_100/openie_gpt-3.5-turbo-1106.json --out eval/m
       hipporag-like eval examples/demo --mode hybrid --mode dense --json
+      hipporag-like eval examples/demo --mode hybrid --qa --llm-base-url http://localhost:8000/v1 --llm-model M --answers a.jsonl
     """
+    from .evaluation.qa import qa_options
     from .evaluation.report import markdown_table, write_report
     from .evaluation.runner import evaluate
 
@@ -432,7 +490,8 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     config = _pipeline_from_flags(pipeline, openie_file=openie_file)
     index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
     _check_index_path(index_dir)
-    report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json))
+    answering = qa_options(config.reader, qa, answers_path, steps, llm_base_url, llm_model)
+    report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), qa=answering)
     if out:
         write_report(report, out)
     if as_json:
@@ -473,6 +532,9 @@ def export(index_dir: Path, graphml_file: Path, follow_symlinks: bool, as_json: 
         _print_json(data)
     else:
         click.echo(f"wrote {data['nodes']} nodes and {data['edges']} edges to {graphml_file}")
+
+
+from .commands.ask import ask as _ask; main.add_command(_ask)  # noqa: E402,E702 - registered last: it imports our helpers
 
 
 def run() -> None:

@@ -83,6 +83,7 @@ class Index:
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config))
+        self._titles: dict[str, list[str]] | None = None
 
     # -- writing -----------------------------------------------------------------------------
     @classmethod
@@ -155,6 +156,14 @@ class Index:
         """The k passages that best answer `question`, with the reasons they were chosen."""
         return self.retriever.retrieve(question, k, mode)
 
+    def answer(self, question: str, k: int = 5, mode: str | None = None, *, steps: int = 0, llm: Any = None,
+               reader: Any = None, cache_dir: str | Path | None = None) -> Any:
+        """Retrieve, then answer from the numbered passages with checked citations (see `reader`):
+        `reader` (a ReaderConfig; default the pipeline's [reader]) or `llm` (a ChatBackend)."""
+        from .reader import answer_with_config
+
+        return answer_with_config(self, question, k=k, mode=mode, steps=steps, reader=reader or self.config.reader, llm=llm, cache_dir=cache_dir)
+
     def has_passage(self, passage_id: str) -> bool:
         """Whether a passage with this content id is in the opened version."""
         ids = self.version.passage_ids()
@@ -162,9 +171,12 @@ class Index:
 
     def passage_ids_by_title(self, title: str) -> list[str]:
         """Ids of the indexed passages with exactly this title, in index order."""
-        live = np.flatnonzero(self.version.tables.passage_live)
-        rows = (self.version.line("passages", int(r)) for r in live)
-        return [row["id"] for row in rows if row["title"] == title]
+        if self._titles is None:  # one pass over the passage lines, on first use
+            self._titles = {}
+            for r in np.flatnonzero(self.version.tables.passage_live):
+                row = self.version.line("passages", int(r))
+                self._titles.setdefault(row["title"], []).append(row["id"])
+        return list(self._titles.get(title, []))
 
     def stats(self) -> dict[str, Any]:
         return {

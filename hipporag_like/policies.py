@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
 from .corpus import Passage
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .config import PipelineConfig
+    from .extraction.base import Extractor
 
 
 class PassageLookup(Protocol):
@@ -89,3 +93,18 @@ def failure_message(count: int, retry_hint: str) -> str:
 
 
 __all__ = ["plan_replacements", "ids_for_sources", "FailedPassage", "failed_passages", "failure_message", "PassageLookup"]
+
+
+def insert_extractor(config: PipelineConfig, cache_dir: Path | None, *, openie_file: Path | None = None, kind: str | None = None,
+                     base_url: str | None = None, model: str | None = None) -> Extractor | None:
+    """The extractor for passages added to an index: the index's own unless the caller names
+    another (an OpenIE file holding the new passages, or an LLM); None means the index's."""
+    if not (openie_file or kind or base_url or model):
+        return None
+    from .cache import KeyValueCache, default_cache_dir
+    from .extraction.factory import make_extractor
+
+    if openie_file:
+        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    config = config.with_overrides("extractor", kind=kind, base_url=base_url, model=model)
+    return make_extractor(config.extractor, cache=KeyValueCache(cache_dir or default_cache_dir()))

@@ -19,25 +19,35 @@ def make_graph(n_nodes: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarra
     return graph
 
 
+def normalised_reset(reset: np.ndarray, n_nodes: int) -> np.ndarray:
+    """The reset vector scaled to sum 1, after the checks every walk needs.
+
+    Raises:
+        HippoError: wrong length, a negative or non-finite entry, or a zero sum (no seeds).
+    """
+    reset = np.asarray(reset, dtype=np.float64)
+    if reset.shape != (n_nodes,):
+        raise HippoError(f"reset vector has length {reset.shape}, graph has {n_nodes} nodes")
+    if not np.all(np.isfinite(reset)) or np.any(reset < 0):
+        raise HippoError("reset vector has negative or non-finite entries")
+    total = reset.sum()
+    if total <= 0:
+        raise HippoError("reset vector sums to zero: no seed nodes")
+    return reset / total
+
+
 def personalized_pagerank(graph, reset: np.ndarray, damping: float = 0.5) -> np.ndarray:
     """Stationary distribution of a walk that restarts at `reset` (normalised) with prob. 1 - damping.
 
     Raises:
         HippoError: reset has the wrong length, a negative or non-finite entry, or sums to zero.
     """
-    reset = np.asarray(reset, dtype=np.float64)
-    if reset.shape != (graph.vcount(),):
-        raise HippoError(f"reset vector has length {reset.shape}, graph has {graph.vcount()} nodes")
-    if not np.all(np.isfinite(reset)) or np.any(reset < 0):
-        raise HippoError("reset vector has negative or non-finite entries")
-    total = reset.sum()
-    if total <= 0:
-        raise HippoError("reset vector sums to zero: no seed nodes")
+    reset = normalised_reset(reset, graph.vcount())
     scores = graph.personalized_pagerank(
         vertices=None,
         directed=False,
         damping=damping,
-        reset=(reset / total).tolist(),
+        reset=reset.tolist(),
         weights="weight" if graph.ecount() else None,
         implementation="prpack",
     )

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import HippoError
+from .ppr import normalised_reset
 
 
 @dataclass(frozen=True, eq=False)  # arrays: compare by identity, not elementwise
@@ -91,18 +92,6 @@ def transition_graph(n_nodes: int, src: np.ndarray, dst: np.ndarray, weight: np.
     return WalkGraph.from_arrays(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data)
 
 
-def _validate_reset(reset: np.ndarray, n_nodes: int) -> np.ndarray:
-    reset = np.asarray(reset, dtype=np.float64)
-    if reset.shape != (n_nodes,):
-        raise HippoError(f"reset vector has length {reset.shape}, graph has {n_nodes} nodes")
-    if not np.all(np.isfinite(reset)) or np.any(reset < 0):
-        raise HippoError("reset vector has negative or non-finite entries")
-    total = reset.sum()
-    if total <= 0:
-        raise HippoError("reset vector sums to zero: no seed nodes")
-    return reset / total
-
-
 def _row_positions(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions in `indices`/`data` of all entries of `rows`, and each row's length."""
     starts = indptr[rows].astype(np.int64)
@@ -146,7 +135,7 @@ def push_ppr(
             damping not in [0, 1) or epsilon not positive.
     """
     n = graph.n_nodes
-    seed = _validate_reset(reset, n)
+    seed = normalised_reset(reset, n)
     if not 0.0 <= damping < 1.0:
         raise HippoError(f"damping must be in [0, 1), got {damping}")
     if not epsilon > 0:

@@ -49,9 +49,11 @@ def demo_copy(tmp_path, demo_index_path):
 
 
 def test_insert_equals_rebuild_of_the_union(tmp_path, demo_passages, demo_index):
-    base = Index.build(demo_passages[:30], tmp_path / "grown")
+    cache = tmp_path / "cache"
+    Index.build(demo_passages[30:], tmp_path / "warm", cache_dir=cache).close()  # extracts the 13 into this test's cache
+    base = Index.build(demo_passages[:30], tmp_path / "grown", cache_dir=cache)
     try:
-        summary = base.insert(demo_passages[25:])  # 5 already there, 13 new
+        summary = base.insert(demo_passages[25:], cache_dir=cache)  # 5 already there, 13 new
         assert (len(summary.added), summary.already_present) == (13, 5)
         assert summary.manifest["extractor"]["cache_hits"] == 13  # extracted by the session build already
         assert base.folder.name == "v000002"

@@ -6,6 +6,7 @@ that changes no answer and survives a kill."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -212,3 +213,18 @@ def test_a_kill_during_compaction_leaves_the_index_as_it_was(idx):
         assert index.stats()["passages"] == 43
         index.compact()  # the next writer clears the leftovers and succeeds
     assert not list(idx.glob(".staging-*"))
+
+
+def test_insert_takes_triples_from_an_openie_file(idx, tmp_path):
+    """An index can grow with passages the original triples never covered (issue 8, item 6)."""
+    title, text = "Brannock Mill", "Brannock Mill is a flour mill that Orla Venn built in 1971."
+    corpus = tmp_path / "new.json"
+    corpus.write_text(json.dumps([{"title": title, "text": text}]))
+    openie = tmp_path / "new_openie.json"
+    openie.write_text(json.dumps({"docs": [{"passage": f"{title}\n{text}", "extracted_entities": ["Brannock Mill", "Orla Venn"],
+                                            "extracted_triples": [["Orla Venn", "built", "Brannock Mill"]]}]}))
+    done = cli("insert", str(corpus), "--index", str(idx), "--openie", str(openie), "--json")
+    assert done.returncode == 0, done.stderr
+    with Index.open(idx) as index:
+        assert ("orla venn", "built", "brannock mill") in set(index.data.facts.triples)
+        assert index.manifest["extractor"]["fingerprint"].startswith("openie")
