@@ -1,11 +1,10 @@
 """hipporag-like: multi-hop retrieval over a knowledge graph with Personalized PageRank."""
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
-from .config import EmbedderConfig, ExtractorConfig, PipelineConfig, RetrievalConfig, VectorsConfig, load_pipeline  # noqa: E402
+from .config import EmbedderConfig, GraphConfig, ExtractorConfig, PipelineConfig, RetrievalConfig, VectorsConfig, load_pipeline  # noqa: E402
 from .corpus import Passage, read_corpus  # noqa: E402
 from .errors import HippoError, IndexFormatError, InputError  # noqa: E402
-from .graph import GraphConfig  # noqa: E402
 from .index import Index  # noqa: E402
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why  # noqa: E402
 from .retrieval import MODES  # noqa: E402

@@ -32,7 +32,7 @@ from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
 from .synonymy import synonym_pairs
-from .tables import BatchRows, Tables, add_synonyms, batch_rows, derive, merge
+from .tables import Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .vectorstore.base import VectorStore
 
@@ -139,7 +139,7 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     new_facts = [batch.fact_triples[i] for i in merged.new_facts]
     vectors = _embed(ctx, plan.adding, new_keys, new_facts)
     entry = write_segment(ctx.writer.segments_dir, SegmentContent(
-        passages=[{"id": p.id, "title": p.title, "text": p.text} for p in plan.adding],
+        passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set
         extractions=[json.loads(e.to_json()) for e in extractions],
         phrases=new_keys,
         facts=new_facts,

@@ -1,8 +1,9 @@
 """One small frozen dataclass per stage, and pipeline files (TOML) that fill them.
 
-A pipeline file has up to five tables: [extractor], [embedder], [graph], [vectors],
-[retrieval]. Unknown tables or keys, and values of the wrong type, are errors that name the
-file and the key; nothing is silently ignored. Numbers are range-checked on both sides
+A pipeline file has up to six tables: [extractor], [embedder], [graph], [vectors],
+[retrieval], [reader]. Unknown tables or keys, and values of the wrong type, are errors that name the
+file and the key; nothing is silently ignored. [chunking] says how documents are cut into
+passages while reading. Numbers are range-checked on both sides
 (see POSITIVE, NON_NEGATIVE, UNIT and MAXIMUM below); NaN and infinities are refused.
 """
 
@@ -16,12 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .graph import GraphConfig
 from .urls import redact_url
 
 # Extractor kinds that call a language model (and so have a model, a cache scope, a quarantine).
 LLM_KINDS = ("openai", "vllm")
 EXTRACTOR_KINDS = ("spacy", "openie", *LLM_KINDS)
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """How phrases are linked. Written into the manifest."""
+
+    synonymy_threshold: float = 0.8  # cosine at or above which two phrases are linked
+    entity_nodes: bool = True  # named entities become phrase nodes even when in no triple
+    # A passage is mostly about its title: link each titled passage to its title's phrase node
+    # with this weight (0 = no special link), so a walk reaching an entity flows to its article.
+    title_edge_weight: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,12 +93,49 @@ class RetrievalConfig:
 
 
 @dataclass(frozen=True)
+class ReaderConfig:
+    """The LLM that answers questions from retrieved passages (`ask`, `Index.answer`, `eval --qa`).
+
+    Not part of an index's identity: changing the reader never rebuilds anything."""
+
+    kind: str = "openai"  # one of LLM_KINDS: openai (any OpenAI-compatible server) | vllm (in process)
+    model: str | None = None  # None: no reader configured
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    max_output_tokens: int = 512
+    temperature: float = 0.0
+    k: int = 5  # passages given to the reader
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """How documents are cut into passages while reading (see chunking.py). A document whose
+    `title + "\n" + text` fits in max_tokens tokens of the bundled MiniLM tokenizer ([CLS] and
+    [SEP] included) stays one passage; a longer one is cut on paragraph and sentence ends into
+    chunks that fit, overlapping by up to overlap_tokens when a cut falls inside a paragraph."""
+
+    enabled: bool = True
+    max_tokens: int = 256  # the bundled all-MiniLM-L6-v2 reads 256 tokens
+    overlap_tokens: int = 32
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 16:  # [CLS], [SEP] and a title leave nothing for text below that
+            raise InputError(f"max_tokens must be at least 16, got {self.max_tokens}")
+        if self.overlap_tokens * 2 > self.max_tokens:
+            raise InputError(f"overlap_tokens ({self.overlap_tokens}) must be at most half of max_tokens ({self.max_tokens})")
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
     vectors: VectorsConfig = field(default_factory=VectorsConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    reader: ReaderConfig = field(default_factory=ReaderConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """The pipeline as written into an index's manifest: URLs lose any credentials inside
@@ -118,7 +166,7 @@ class PipelineConfig:
         return replace(self, **{section: replace(getattr(self, section), **given)})
 
 
-_URL_FIELDS = (("extractor", "base_url"), ("embedder", "base_url"), ("vectors", "url"))
+_URL_FIELDS = (("extractor", "base_url"), ("embedder", "base_url"), ("vectors", "url"), ("reader", "base_url"))
 
 _SECTION_TYPES: dict[str, type] = {
     "extractor": ExtractorConfig,
@@ -126,6 +174,8 @@ _SECTION_TYPES: dict[str, type] = {
     "graph": GraphConfig,
     "vectors": VectorsConfig,
     "retrieval": RetrievalConfig,
+    "chunking": ChunkingConfig,
+    "reader": ReaderConfig,
 }
 
 
@@ -140,7 +190,10 @@ def _section(kind: type, data: Any, where: str) -> Any:
             raise InputError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
         expected = getattr(defaults, key)
         values[key] = _check_value(key, _check_type(value, expected, f"{where} {key}"), f"{where} {key}")
-    return kind(**values)
+    try:
+        return kind(**values)
+    except InputError as exc:  # a rule between keys (e.g. [chunking] overlap_tokens <= max_tokens / 2)
+        raise InputError(f"{where}: {exc}") from None
 
 
 # Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
@@ -151,12 +204,15 @@ KIND_CHOICES: dict[str, tuple[str, ...]] = {
     "[extractor]": EXTRACTOR_KINDS,
     "[embedder]": ("sentence-transformers", "openai"),
     "[vectors]": ("edge", "qdrant"),
+    "[reader]": LLM_KINDS,
 }
 OPEN_UNIT = ("damping",)  # strictly between 0 and 1
 UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
-            "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below")
+            "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k")
 NON_NEGATIVE = ("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+POSITIVE += ("max_tokens",)  # [chunking]
+NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
 # a timer or a float sum downstream (a huge top-k used to pass here and fail every query).
 MAXIMUM: dict[str, float] = {
@@ -168,7 +224,10 @@ MAXIMUM: dict[str, float] = {
     **dict.fromkeys(("requests_per_minute", "tokens_per_minute"), 1_000_000_000),
     "temperature": 2.0,  # the OpenAI API's own range is [0, 2]
     "push_epsilon": 0.1,
+    "max_tokens": 8192,  # [chunking]: the widest embedding windows; past the model's, it truncates
+    "overlap_tokens": 4096,
     "ppr_exact_below": 1_000_000_000,
+    "k": 100,  # passages in one reader prompt
     **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight"), 1000),  # weights
 }
 

@@ -24,7 +24,6 @@ import signal
 import stat
 import time
 from pathlib import Path
-from typing import IO
 
 from .errors import IndexFormatError, IndexLockedError
 

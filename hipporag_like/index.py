@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .cache import KeyValueCache, default_cache_dir
 from .changes import ChangeSummary, WriteContext, plan_change, stage_change
 from .compaction import compact_staged, needs_compaction
@@ -81,6 +81,7 @@ class Index:
         self.manifest = version.manifest
         self.config = config
         self.store = store
+        self._sources: dict[str, list[str]] | None = None  # source -> passage ids, built on first use
         self.embedder = embedder
         self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config))
         self._titles: dict[str, list[str]] | None = None
@@ -115,6 +116,17 @@ class Index:
             return _write(self.path, self.config, list(add), list(remove), WriteOptions(cache_dir, progress, extractor), compact=compact)
         finally:
             self._reload()
+
+    def sync(self, paths: Sequence[str | Path], *, skip_bad: bool = False, **options: Any) -> ChangeSummary:
+        """Bring the documents under `paths` (files or folders) up to date in one transaction:
+        every chunk of a document whose file changed is replaced, those of files that are gone
+        are removed, unchanged documents cost nothing (their chunk ids match). Read with this
+        index's [chunking]; documents are matched by the `source` stored with their passages."""
+        from .policies import plan_sync, read_sources
+
+        passages = read_sources(paths, self.config.chunking, skip_bad).passages
+        add, remove = plan_sync(self, passages, paths)
+        return self.apply(add=add, remove=remove, **options)
 
     def compact(self, **options: Any) -> ChangeSummary:
         """Fold every segment into one, dropping deleted rows (also done by writes past a ratio)."""
@@ -178,6 +190,24 @@ class Index:
                 self._titles.setdefault(row["title"], []).append(row["id"])
         return list(self._titles.get(title, []))
 
+    def passage_ids_by_source(self, source: str) -> list[str]:
+        """Ids of the indexed passages whose provenance names this source (an absolute path,
+        as the readers store it), in index order; passages without provenance have none."""
+        return list(self._source_map().get(source, []))
+
+    def indexed_sources(self) -> list[str]:
+        """Every source named by an indexed passage's provenance, sorted."""
+        return sorted(self._source_map())
+
+    def _source_map(self) -> dict[str, list[str]]:
+        if self._sources is None:  # one pass over the passage lines, on first use
+            self._sources = {}
+            for r in np.flatnonzero(self.version.tables.passage_live):
+                row = self.version.line("passages", int(r))
+                if row.get("source"):
+                    self._sources.setdefault(row["source"], []).append(row["id"])
+        return self._sources
+
     def stats(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
@@ -227,7 +257,7 @@ def materialize(version: Version, title_edge_weight: float) -> IndexData:
     passages, extractions = [], []
     for r in live_p:
         row, ext = version.line("passages", int(r)), version.line("extractions", int(r))
-        passages.append(Passage(row["id"], row["title"], row["text"]))
+        passages.append(Passage.from_row(row))
         extractions.append(Extraction(row["id"], tuple(ext["entities"]), tuple(tuple(x) for x in ext["triples"]), ext.get("dropped_triples", 0)))
     held: dict[int, list[int]] = {int(n): [] for n in live_n}
     for p, n in zip(t.mention_passage.tolist(), t.mention_phrase.tolist()):

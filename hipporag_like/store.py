@@ -27,7 +27,7 @@ import numpy as np
 from .errors import IndexFormatError
 from .folder import version_folder
 from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, file_digest
-from .graph import IndexData  # noqa: F401  (re-exported: the export format's input)
+from .graph import IndexData  # noqa: F401 - re-exported: the export format's input
 from .tables import Derived, Tables
 
 FORMAT = "hipporag-like-index"

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from .extraction.base import Extraction, Triple
-from .graph import GraphConfig
+from .config import GraphConfig
 from .text import normalize_phrase
 
 EDGE_KINDS = ("relation", "passage", "synonymy")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from scipy import sparse
 
 from hipporag_like.errors import HippoError
 from hipporag_like.extraction.base import Extraction
-from hipporag_like.graph import PASSAGE, RELATION, SYNONYMY, GraphConfig, build_edges, collect, synonym_pairs
+from hipporag_like.config import GraphConfig
+from hipporag_like.tables import Tables, add_synonyms, batch_rows, derive, merge, relation_pairs
 from hipporag_like.ppr import make_graph, personalized_pagerank
 from hipporag_like.ranking import fact_phrase_weights, min_max, top_k
 
@@ -18,49 +20,67 @@ TINY = [
 ]
 
 
-def test_collect_normalises_and_counts():
-    phrases, facts, relations = collect(TINY, GraphConfig())
-    assert phrases.keys == ["orrin hale", "velmora", "tidewater institute", "corvessa"]
-    assert phrases.passages == [[0, 1], [0], [0, 1], [1]]
+def build(extractions, config=GraphConfig(), titles=("", ""), synonyms=()):
+    """The write path's pure core on its own: batch rows merged into empty tables, then derived."""
+    batch = batch_rows(extractions, list(titles), config)
+    points = np.arange(len(batch.phrase_keys), dtype=np.int64)
+    facts = np.arange(len(batch.fact_triples), dtype=np.int64)
+    merged = merge(Tables.empty(), batch, len(extractions), points, facts, np.zeros(0, np.int64))
+    tables = merged.tables
+    if synonyms:
+        a, b, score = zip(*synonyms)
+        tables = add_synonyms(tables, np.array(a), np.array(b), np.array(score))
+    derived, counts = derive(tables, config.title_edge_weight)
+    return batch, tables, derived, counts
+
+
+def edges_of(derived, n_nodes: int) -> dict[tuple[int, int], float]:
+    matrix = sparse.csr_matrix((derived.graph_weight, derived.graph_indices, derived.graph_indptr), shape=(n_nodes, n_nodes))
+    coo = sparse.triu(matrix).tocoo()
+    return {(int(r), int(c)): float(w) for r, c, w in zip(coo.row, coo.col, coo.data)}
+
+
+def test_batch_rows_normalise_and_count():
+    batch, tables, derived, _ = build(TINY)
+    assert batch.phrase_keys == ["orrin hale", "velmora", "tidewater institute", "corvessa"]
     # "the Tidewater Institute" and "Tidewater Institute" are one fact after normalising.
-    assert facts.triples == [
+    assert batch.fact_triples == [
         ("orrin hale", "born in", "velmora"),
         ("orrin hale", "founded", "tidewater institute"),
         ("tidewater institute", "located in", "corvessa"),
     ]
-    assert facts.passages == [[0], [0, 1], [1]]
-    assert relations == {(0, 1): 1.0, (0, 2): 2.0, (2, 3): 1.0}
-    np.testing.assert_allclose(phrases.specificity(), [0.5, 1.0, 0.5, 1.0])
+    assert sorted(zip(tables.mention_passage.tolist(), tables.mention_phrase.tolist())) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 2), (1, 3)]
+    fact_passages = [derived.fact_passages[derived.fact_indptr[f]:derived.fact_indptr[f + 1]].tolist() for f in range(3)]
+    assert fact_passages == [[0], [0, 1], [1]]
+    a, b, count = relation_pairs(tables)
+    assert dict(zip(zip(a.tolist(), b.tolist()), count.tolist())) == {(0, 1): 1.0, (0, 2): 2.0, (2, 3): 1.0}
+    np.testing.assert_allclose(tables.specificity(), [0.5, 1.0, 0.5, 1.0])
 
 
 def test_entity_nodes_can_be_left_out():
     extraction = [Extraction("p0", ("Lonely Entity",), (("a", "r", "b"),))]
-    with_entities, _, _ = collect(extraction, GraphConfig(entity_nodes=True))
-    without, _, _ = collect(extraction, GraphConfig(entity_nodes=False))
-    assert "lonely entity" in with_entities.keys and "lonely entity" not in without.keys
+    with_entities = build(extraction, GraphConfig(entity_nodes=True), titles=[""])[0]
+    without = build(extraction, GraphConfig(entity_nodes=False), titles=[""])[0]
+    assert "lonely entity" in with_entities.phrase_keys and "lonely entity" not in without.phrase_keys
 
 
 def test_edges_by_kind_and_weight():
-    phrases, _, relations = collect(TINY, GraphConfig())
-    edges = build_edges(2, phrases, relations, {(1, 3): 0.9, (0, 1): 0.95})
-    rows = sorted(zip(edges.src.tolist(), edges.dst.tolist(), edges.weight.tolist(), edges.kind.tolist()))
-    assert rows == sorted([
-        (2, 3, 1.0, RELATION), (2, 4, 2.0, RELATION), (4, 5, 1.0, RELATION),
-        (0, 2, 1.0, PASSAGE), (1, 2, 1.0, PASSAGE), (0, 3, 1.0, PASSAGE), (0, 4, 1.0, PASSAGE), (1, 4, 1.0, PASSAGE), (1, 5, 1.0, PASSAGE),
-        (3, 5, 0.9, SYNONYMY),  # (0, 1) is already a relation edge: not doubled
-    ])
-    assert edges.count_by_kind() == {"relation": 3, "passage": 6, "synonymy": 1}
+    _, _, derived, counts = build(TINY, synonyms=[(1, 3, 0.9), (0, 1, 0.95)])
+    assert edges_of(derived, 6) == {
+        (2, 3): 1.0, (2, 4): 2.0, (4, 5): 1.0,  # relations, weight = times extracted
+        (0, 2): 1.0, (1, 2): 1.0, (0, 3): 1.0, (0, 4): 1.0, (1, 4): 1.0, (1, 5): 1.0,  # passage -- phrase
+        (3, 5): 0.9,  # synonymy; (0, 1) is already a relation edge: not doubled
+    }
+    assert counts == {"relation": 3, "passage": 6, "synonymy": 1}
 
 
-def test_synonym_pairs_by_threshold():
-    vectors = np.array([[1, 0], [0.99, 0.141], [0, 1], [0.6, 0.8]], dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    # cosines: (0,1) 0.990, (2,3) 0.8, (1,3) 0.707, (0,3) 0.6, (1,2) 0.141, (0,2) 0
-    pairs = synonym_pairs(vectors, threshold=0.75, block=2)
-    assert set(pairs) == {(0, 1), (2, 3)}
-    assert pairs[(0, 1)] == pytest.approx(0.990, abs=1e-3)
-    assert set(synonym_pairs(vectors, threshold=0.5, block=3)) == {(0, 1), (2, 3), (1, 3), (0, 3)}
-    assert synonym_pairs(vectors[:1], threshold=0.5) == {}
+def test_a_removed_passage_takes_its_facts_and_phrases_with_it():
+    batch, tables, _, _ = build(TINY)
+    merged = merge(tables, batch_rows([], [], GraphConfig()), 0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.array([1]))
+    assert merged.tables.passage_live.tolist() == [True, False]
+    assert merged.tables.phrase_live().tolist() == [True, True, True, False]  # corvessa was only in passage 1
+    assert merged.tables.fact_live().tolist() == [True, True, False]
+    assert merged.gone_phrases == 1
 
 
 def test_ppr_matches_networkx_on_a_small_graph():
@@ -107,15 +127,13 @@ def test_ranking_helpers():
 
 
 def test_title_edges_weigh_a_passage_to_its_own_subject():
-    config = GraphConfig(title_edge_weight=10.0)
-    phrases, _, relations = collect(TINY, config, titles=["Orrin Hale", "Corvessa Harbour"])
+    batch, _, derived, _ = build(TINY, GraphConfig(title_edge_weight=10.0), titles=["Orrin Hale", "Corvessa Harbour"])
     # The second title was in no triple: it becomes a phrase node of its passage.
-    assert "corvessa harbour" in phrases.keys
-    assert phrases.title_phrase == [phrases.keys.index("orrin hale"), phrases.keys.index("corvessa harbour")]
-    edges = build_edges(2, phrases, relations, {}, config.title_edge_weight)
-    weights = {(int(s), int(d)): w for s, d, w, k in zip(edges.src, edges.dst, edges.weight, edges.kind) if k == PASSAGE}
-    assert weights[(0, 2 + phrases.keys.index("orrin hale"))] == 10.0
-    assert weights[(1, 2 + phrases.keys.index("orrin hale"))] == 1.0  # mentioned, not its subject
-    assert weights[(1, 2 + phrases.keys.index("corvessa harbour"))] == 10.0
-    untitled, _, _ = collect(TINY, GraphConfig(title_edge_weight=0.0), titles=["Orrin Hale", "Corvessa Harbour"])
-    assert "corvessa harbour" not in untitled.keys
+    keys = batch.phrase_keys
+    assert "corvessa harbour" in keys
+    edges = edges_of(derived, 2 + len(keys))
+    assert edges[(0, 2 + keys.index("orrin hale"))] == 10.0
+    assert edges[(1, 2 + keys.index("orrin hale"))] == 1.0  # mentioned, not its subject
+    assert edges[(1, 2 + keys.index("corvessa harbour"))] == 10.0
+    untitled = build(TINY, GraphConfig(title_edge_weight=0.0), titles=["Orrin Hale", "Corvessa Harbour"])[0]
+    assert "corvessa harbour" not in untitled.phrase_keys

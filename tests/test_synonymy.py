@@ -66,14 +66,15 @@ def test_exact_pairs_match_brute_force(block):
         assert s == pytest.approx(sims[a, b], abs=1e-5)
 
 
-def test_exact_pairs_agree_with_graph_dict_form():
-    from hipporag_like.graph import synonym_pairs as graph_pairs
-
-    v = planted(300, 12, 40, seed=5)
-    got = exact_pairs(v, 0.75, block=50).to_dict()
-    want = graph_pairs(v, 0.75, block=50)
-    assert set(got) == set(want)
-    assert all(got[k] == pytest.approx(want[k], abs=1e-6) for k in want)
+def test_exact_pairs_by_threshold_checked_by_hand():
+    vectors = np.array([[1, 0], [0.99, 0.141], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # cosines: (0,1) 0.990, (2,3) 0.8, (1,3) 0.707, (0,3) 0.6, (1,2) 0.141, (0,2) 0
+    pairs = exact_pairs(vectors, threshold=0.75, block=2).to_dict()
+    assert set(pairs) == {(0, 1), (2, 3)}
+    assert pairs[(0, 1)] == pytest.approx(0.990, abs=1e-3)
+    assert set(exact_pairs(vectors, threshold=0.5, block=3).to_dict()) == {(0, 1), (2, 3), (1, 3), (0, 3)}
+    assert exact_pairs(vectors[:1], threshold=0.5).to_dict() == {}
 
 
 @pytest.mark.parametrize("block", [5, 2048])
