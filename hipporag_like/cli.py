@@ -84,6 +84,19 @@ def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = No
     return config
 
 
+def _with_chunk_tokens(config: PipelineConfig, chunk_tokens: int | None) -> PipelineConfig:
+    """--chunk-tokens N: cut documents into chunks of at most N tokens (0: keep every one whole)."""
+    if chunk_tokens is None:
+        return config
+    try:
+        return config.with_overrides("chunking", enabled=chunk_tokens > 0, max_tokens=chunk_tokens or None)
+    except HippoError as exc:
+        raise HippoError(f"--chunk-tokens {chunk_tokens}: {exc}") from None
+
+
+CHUNK_TOKENS_HELP = "Cut documents longer than N embedder tokens into passages (default: [chunking], 256); 0 keeps each whole."
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -118,14 +131,18 @@ def main() -> None:
 @click.option("--qdrant-url", help="Store vectors on a Qdrant server instead of the embedded Qdrant Edge.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings (default: user cache dir).")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
+@click.option("--chunk-tokens", type=click.IntRange(min=0), help=CHUNK_TOKENS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars or notes.")
 @guarded
 def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extractor: str | None, openie_file: Path | None,
           llm_base_url: str | None, llm_model: str | None, dry_run: bool, price_in: float | None, price_out: float | None,
-          max_tokens_budget: int | None, retry_failed: bool, allow_failed: bool,
-          qdrant_url: str | None, cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
-    """Build an index from CORPUS files or folders (.json, .jsonl, .csv, .txt/.md).
+          max_tokens_budget: int | None, retry_failed: bool, allow_failed: bool, qdrant_url: str | None,
+          cache_dir: Path | None, skip_bad: bool, chunk_tokens: int | None, as_json: bool, quiet: bool) -> None:
+    """Build an index from CORPUS files or folders (.json, .jsonl, .csv, .txt/.md, .pdf, .html).
+
+    Documents longer than the embedder's window are cut into passages on paragraph and
+    sentence ends; each keeps its source, span and metadata (see --chunk-tokens).
 
     Passages whose extraction fails (an LLM that times out or answers nonsense) are indexed
     without facts and the index is committed, but the command exits 2 naming how many,
@@ -137,19 +154,21 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
       hipporag-like index examples/demo/corpus.json --index indexes/demo
       hipporag-like index corpus.json --index indexes/m --openie openie.json --json
       hipporag-like index corpus.json --index indexes/v --pipeline pipelines/vllm-serve.toml --dry-run
+      hipporag-like index ~/notes --index indexes/notes --chunk-tokens 200
     """
     from .corpus import read_corpus
 
-    config = _pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
-                                  llm_base_url=llm_base_url, llm_model=llm_model)
+    config = _with_chunk_tokens(_pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
+                                                     llm_base_url=llm_base_url, llm_model=llm_model), chunk_tokens)
     _check_index_path(index_dir)
     started = time.monotonic()
-    report = read_corpus(corpus, skip_bad=skip_bad)
+    report = read_corpus(corpus, skip_bad=skip_bad, chunking=config.chunking)
     if dry_run:
         _dry_run(report.passages, config, cache_dir, price_in, price_out, retry_failed, as_json)
         return
     summary, failed = _build(report.passages, index_dir, config, cache_dir, retry_failed, max_tokens_budget, quiet, as_json)
-    summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped, **summary}
+    summary = {"index": str(index_dir), "seconds": round(time.monotonic() - started, 2), "skipped": report.skipped,
+               "warnings": report.warnings, **summary}
     _build_report(summary, index_dir, report.skipped, as_json)
     _settle_failures(failed, allow_failed, "rerun with --retry-failed")
 
@@ -203,6 +222,8 @@ def _build_report(summary: dict[str, Any], index_dir: Path, skipped: list[str], 
     )
     if skipped:
         click.echo(f"skipped {len(skipped)} bad records (first: {skipped[0]})", err=True)
+    for warning in summary.get("warnings", []):
+        click.echo(printable(f"warning: {warning}"), err=True)
     for record in summary.get("quarantined", []):
         click.echo(printable(f"quarantined: {record['title'] or record['passage_id']} ({record['step']}): {record['error']}"), err=True)
 
@@ -272,6 +293,8 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
         seeds = ", ".join(s.phrase for s in hit.why.seed_phrases[:4]) or "-"
         click.echo(printable(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds})"))
         click.echo(printable(f"   {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}"))
+        if hit.source:
+            click.echo(printable(f"   from {hit.source}" + (f" [{hit.span[0]}:{hit.span[1]}]" if hit.span else "")))
 
 
 @main.command()
@@ -324,6 +347,9 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool,
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to change.")
 @click.option("--replace-same-title", is_flag=True, help="A passage whose title matches one indexed passage with other text replaces it (an update).")
+@click.option("--replace-source", is_flag=True, help="Bring documents up to date by file: every chunk of a changed file is replaced, "
+              "those of files gone from the given folders removed; unchanged files cost nothing.")
+@click.option("--chunk-tokens", type=click.IntRange(min=0), help=CHUNK_TOKENS_HELP.replace("[chunking]", "the index's [chunking]"))
 @click.option("--openie", "openie_file", type=click.Path(path_type=Path), help="Take the new passages' triples from this HippoRAG OpenIE file.")
 @click.option("--extractor", type=click.Choice(EXTRACTOR_KINDS), help="Extraction backend for the new passages (default: the index's).")
 @click.option("--llm-base-url", help="OpenAI-compatible server for --extractor openai.")
@@ -334,9 +360,9 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, openie_file: Path | None, extractor: str | None,
-           llm_base_url: str | None, llm_model: str | None, allow_failed: bool, cache_dir: Path | None,
-           skip_bad: bool, as_json: bool, quiet: bool) -> None:
+def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, replace_source: bool, chunk_tokens: int | None,
+           openie_file: Path | None, extractor: str | None, llm_base_url: str | None, llm_model: str | None, allow_failed: bool,
+           cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
     """Add new passages to an index in one transaction; only they are extracted and embedded.
 
     Passages whose extraction fails are added without facts (the change is committed) and the
@@ -347,16 +373,18 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
       hipporag-like insert more.jsonl --index indexes/demo
       hipporag-like insert edited.json --index indexes/demo --replace-same-title --json
       hipporag-like insert new.json --index indexes/m --openie new_openie.json
+      hipporag-like insert ~/notes --index indexes/notes --replace-source
     """
-    from .corpus import read_corpus
     from .index import Index
-    from .policies import failed_passages, insert_extractor, plan_replacements
+    from .policies import failed_passages, insert_extractor, plan_insert
 
+    if replace_same_title and replace_source:
+        raise click.UsageError("give '--replace-same-title' or '--replace-source', not both")
     _check_index_path(index_dir)
     started = time.monotonic()
-    passages = read_corpus(corpus, skip_bad=skip_bad).passages
     with Index.open(index_dir) as opened:
-        remove = plan_replacements(opened, passages) if replace_same_title else []
+        passages, remove = plan_insert(opened, corpus, _with_chunk_tokens(opened.config, chunk_tokens).chunking, skip_bad=skip_bad,
+                                       replace_same_title=replace_same_title, replace_source=replace_source)
         chosen = insert_extractor(opened.config, cache_dir, openie_file=openie_file, kind=extractor, base_url=llm_base_url, model=llm_model)
         summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen)
     failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
@@ -375,24 +403,24 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
 def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
     """Delete passages, and the facts, phrases, edges and vectors only they supported.
 
-    An --id that is not in the index, or a --source none of whose passages is, is an error.
+    --source removes every passage whose provenance names the file (all chunks of a document,
+    even when the file is gone) and its passages as read now. An --id that is not in the
+    index, or a --source none of whose passages is, is an error.
 
     \b
     Example:
       hipporag-like delete --index indexes/demo --id 3f2a9c0d11e84b7a
       hipporag-like delete --index indexes/demo --source old.jsonl --json
     """
-    from .corpus import read_corpus
     from .index import Index
-    from .policies import ids_for_sources
+    from .policies import ids_for_sources, passages_of_sources
 
     if bool(ids) == bool(sources):
         raise click.UsageError("give '--id' or '--source' (one of them, not both)")
     _check_index_path(index_dir)
     started = time.monotonic()
-    by_source = {source: read_corpus([source]).passages for source in sources}
     with Index.open(index_dir) as opened:
-        wanted = ids_for_sources(opened, by_source) if sources else list(dict.fromkeys(ids))
+        wanted = ids_for_sources(opened, passages_of_sources(sources, opened.config.chunking)) if sources else list(dict.fromkeys(ids))
         summary = opened.delete(wanted, progress=Progress.for_terminal(quiet or as_json))
     _change_report(summary, index_dir, time.monotonic() - started, as_json)
 

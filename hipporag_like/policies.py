@@ -1,22 +1,24 @@
 """Decisions the command line takes over an opened index, kept here so they can be tested and
-reused without it: which passages an update replaces, which a source file deletes, and what a
-run that left passages unextracted must tell its user.
+reused without it: which passages an update replaces, which a source file deletes, what a
+re-read folder of documents adds and removes, and what a run that left passages unextracted
+must tell its user.
 
-They use only the index's public questions (`has_passage`, `passage_ids_by_title`), so they
-hold whatever the store looks like.
+They use only the index's public questions (`has_passage`, `passage_ids_by_title`,
+`passage_ids_by_source`, `indexed_sources`), so they hold whatever the store looks like.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
-from .corpus import Passage
+from .corpus import Passage, ReadReport, source_key
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .config import PipelineConfig
+    from .config import ChunkingConfig, PipelineConfig
     from .extraction.base import Extractor
 
 
@@ -26,6 +28,10 @@ class PassageLookup(Protocol):
     def has_passage(self, passage_id: str) -> bool: ...
 
     def passage_ids_by_title(self, title: str) -> list[str]: ...
+
+    def passage_ids_by_source(self, source: str) -> list[str]: ...
+
+    def indexed_sources(self) -> list[str]: ...
 
 
 def plan_replacements(index: PassageLookup, passages: Iterable[Passage]) -> list[str]:
@@ -46,22 +52,92 @@ def plan_replacements(index: PassageLookup, passages: Iterable[Passage]) -> list
 
 
 def ids_for_sources(index: PassageLookup, passages_by_source: Mapping[str | Path, Sequence[Passage]]) -> list[str]:
-    """`delete --source`: the ids of each source file's passages that are in the index.
+    """`delete --source`: the ids of each source file's passages that are in the index: every
+    passage whose provenance names the file (all chunks of a document, even of an older version
+    of it), and those of its passages as read now that are indexed (records kept whole carry no
+    provenance: they are found by content; those not indexed are left out).
 
-    Passages of a file that are not indexed are left out (edited since, or removed already),
-    but a file none of whose passages is indexed is an error: it is the wrong file, or the
-    wrong index, and deleting nothing would hide that.
+    A file none of whose passages is indexed is an error: it is the wrong file, or the wrong
+    index, and deleting nothing would hide that.
 
     Raises:
         InputError: "FILE: none of its N passages are in the index".
     """
     wanted: list[str] = []
     for source, passages in passages_by_source.items():
-        present = [p.id for p in passages if index.has_passage(p.id)]
+        present = index.passage_ids_by_source(source_key(source)) + [p.id for p in passages if index.has_passage(p.id)]
         if not present:
-            raise InputError(f"{source}: none of its {len(passages)} passages are in the index")
+            raise InputError(f"{source}: none of its {len(passages)} passages are in the index" if passages
+                             else f"{source}: no such file, and no passage from it is in the index")
         wanted += present
     return list(dict.fromkeys(wanted))
+
+
+def plan_insert(index: PassageLookup, paths: Sequence[str | Path], chunking: ChunkingConfig, *, skip_bad: bool = False,
+                replace_same_title: bool = False, replace_source: bool = False) -> tuple[list[Passage], list[str]]:
+    """`insert`: (passages to add, ids to remove) for the files and folders in `paths`, read as
+    the index cuts documents: plain additions, updates by title, or documents brought up to
+    date by source (`plan_sync`)."""
+    from .corpus import read_corpus
+
+    if replace_source:
+        passages = read_sources(paths, chunking, skip_bad).passages
+        return plan_sync(index, passages, paths)
+    passages = read_corpus(paths, skip_bad=skip_bad, chunking=chunking).passages
+    return passages, plan_replacements(index, passages) if replace_same_title else []
+
+
+def passages_of_sources(sources: Iterable[str | Path], chunking: ChunkingConfig) -> dict[str | Path, list[Passage]]:
+    """`delete --source`: each file's passages as read now (cut as the index cuts them); a file
+    that is gone has none here, its indexed chunks are still found by their provenance."""
+    from .corpus import read_corpus
+
+    return {s: read_corpus([s], chunking=chunking).passages if Path(s).exists() else [] for s in sources}
+
+
+def read_sources(paths: Iterable[str | Path], chunking: ChunkingConfig, skip_bad: bool = False) -> ReadReport:
+    """`insert --replace-source` / `Index.sync`: the documents of the given files and folders
+    that still exist; a path that is gone reads as nothing."""
+    from .corpus import read_corpus
+
+    return read_corpus([p for p in paths if Path(p).exists()], skip_bad=skip_bad, chunking=chunking, allow_empty=True)
+
+
+def plan_sync(index: PassageLookup, passages: Sequence[Passage], paths: Iterable[str | Path]) -> tuple[list[Passage], list[str]]:
+    """`insert --replace-source` / `Index.sync`: (passages to add, ids to remove) so that the
+    indexed documents under `paths` become the ones read now (`passages`).
+
+    A document is known by the `source` its passages carry. A source read again whose chunk
+    ids are exactly the indexed ones is unchanged and costs nothing. Any other source read
+    again has every indexed chunk replaced by its new chunks (a chunk whose text did not change
+    keeps its id, and its extraction and vectors come from the cache; it is written again
+    because its span and position may have moved). An indexed source under a given path that
+    was not read again (its file is gone) loses all its chunks. Passages without a source
+    (records kept whole) are simply added, as by `insert`.
+
+    Raises:
+        InputError: a given path that does not exist and from which nothing is indexed.
+    """
+    paths = list(paths)
+    indexed = index.indexed_sources()
+    new_by_source: dict[str, list[Passage]] = {}
+    for passage in passages:
+        new_by_source.setdefault(passage.source, []).append(passage)
+    touched = set(new_by_source) - {""}
+    for raw in paths:
+        root = source_key(raw)
+        under = [s for s in indexed if s == root or s.startswith(root.rstrip(os.sep) + os.sep)]
+        if not under and not Path(raw).exists():
+            raise InputError(f"{raw}: no such file or folder, and nothing indexed came from it")
+        touched.update(under)
+    changed: set[str] = set()
+    remove: list[str] = []
+    for source in sorted(touched):
+        old = index.passage_ids_by_source(source)
+        if set(old) != {p.id for p in new_by_source.get(source, [])}:
+            changed.add(source)
+            remove += old
+    return [p for p in passages if not p.source or p.source in changed], list(dict.fromkeys(remove))
 
 
 @dataclass(frozen=True)
@@ -92,7 +168,7 @@ def failure_message(count: int, retry_hint: str) -> str:
     return f"{count} {noun} failed extraction (listed above); {retry_hint}, or pass --allow-failed to accept"
 
 
-__all__ = ["plan_replacements", "ids_for_sources", "FailedPassage", "failed_passages", "failure_message", "PassageLookup"]
+__all__ = ["plan_replacements", "ids_for_sources", "plan_insert", "passages_of_sources", "read_sources", "plan_sync", "FailedPassage", "failed_passages", "failure_message", "PassageLookup"]
 
 
 def insert_extractor(config: PipelineConfig, cache_dir: Path | None, *, openie_file: Path | None = None, kind: str | None = None,

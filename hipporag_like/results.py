@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -40,6 +40,19 @@ class RetrievedPassage:
     text: str
     score: float
     why: Why
+    # provenance, when the passage was read from a document (None otherwise): the file or
+    # corpus it came from, its character span in the document's text, and its metadata
+    source: str | None = None
+    span: tuple[int, int] | None = None
+    metadata: dict[str, Any] | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As in `query --json`: the provenance keys only when set."""
+        data = asdict(self)
+        for key in ("source", "span", "metadata"):
+            if data[key] is None:
+                del data[key]
+        return data
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ class RetrievalResult:
         return {
             "query": self.query,
             "mode": self.mode,
-            "passages": [asdict(p) for p in self.passages],
+            "passages": [p.to_dict() for p in self.passages],
             "seed_phrases": [asdict(s) for s in self.seed_phrases],
             "facts": [asdict(f) for f in self.facts],
         }

@@ -203,7 +203,9 @@ class Retriever:
                 dense_score=None if dense is None else round(float(dense[index]), 6),
             )
             p = version.line("passages", index)
-            passages.append(RetrievedPassage(p["id"], p["title"], p["text"], round(float(scores[index]), 8), why))
+            span = p.get("span")
+            passages.append(RetrievedPassage(p["id"], p["title"], p["text"], round(float(scores[index]), 8), why, source=p.get("source"),
+                                             span=tuple(span) if span is not None else None, metadata=p.get("metadata")))
         return RetrievalResult(
             query=question,
             mode=mode,

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from hipporag_like.config import ChunkingConfig
 from hipporag_like.corpus import MAX_PASSAGE_CHARS, Passage, passage_id, read_corpus
 from hipporag_like.errors import InputError
+
+WHOLE = ChunkingConfig(enabled=False)  # every record one passage, as before chunking
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -48,7 +51,7 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
         ("", "No title."),
         ("C", "Comma, quoted."),
         ("one", "First file."),
-        ("two", "# Second\nfile."),
+        ("Second", "# Second\nfile."),  # a Markdown file's title is its first heading
         ("Hot", "One sentence. Two sentences."),
     ]
 
@@ -69,11 +72,6 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
         ("bad.csv", "name,body\na,b\n", 'CSV needs a "text" column'),
         ("bad.json", "[]", "holds no passages"),
         ("bad.xml", "<a/>", "unknown corpus format '.xml'"),
-        ("bad.json", json.dumps([{"title": "A", "text": "ok"}, {"title": "B", "text": "x" * 250_000}]),
-         "bad.json: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"),
-        ("bad.jsonl", json.dumps({"text": "y" * (MAX_PASSAGE_CHARS + 1)}) + "\n", "bad.jsonl:1: text is 200,001 characters, over the 200,000 limit"),
-        ("bad.csv", "title,text\nA," + "z" * 300_000 + "\n", "bad.csv:2: text is 300,000 characters"),
-        ("bad.txt", "w" * 200_001, "bad.txt: text is 200,001 characters"),
         ("bad.json", '[{"title": "A", "text": "lone \\ud800 half"}]', 'record 0: field "text" is not valid Unicode (unpaired surrogate at character 5)'),
         ("bad.json", "[" * 100_000 + "]" * 100_000, "bad.json: invalid JSON: nested too deeply"),
         ("bad.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "bad.jsonl:1: invalid JSON: nested too deeply"),
@@ -83,6 +81,24 @@ def test_bad_input_names_file_and_record(tmp_path, name, content, message):
     f = write(tmp_path / name, content)
     with pytest.raises(InputError) as caught:
         read_corpus([f])
+    text = str(caught.value)
+    assert message in text and name in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.json", json.dumps([{"title": "A", "text": "ok"}, {"title": "B", "text": "x" * 250_000}]),
+         "bad.json: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"),
+        ("bad.jsonl", json.dumps({"text": "y" * (MAX_PASSAGE_CHARS + 1)}) + "\n", "bad.jsonl:1: text is 200,001 characters, over the 200,000 limit"),
+        ("bad.csv", "title,text\nA," + "z" * 300_000 + "\n", "bad.csv:2: text is 300,000 characters"),
+        ("bad.txt", "w" * 200_001, "bad.txt: text is 200,001 characters"),
+    ],
+)
+def test_passage_size_limit_with_chunking_off(tmp_path, name, content, message):
+    f = write(tmp_path / name, content)
+    with pytest.raises(InputError) as caught:
+        read_corpus([f], chunking=WHOLE)
     text = str(caught.value)
     assert message in text and name in text and "\n" not in text
 
@@ -109,7 +125,7 @@ def test_skip_bad_counts_instead_of_failing(tmp_path):
 def test_passage_at_the_size_limit_is_kept_and_a_huge_one_skipped_with_skip_bad(tmp_path):
     padded = " " + "x" * MAX_PASSAGE_CHARS + "\n"  # the limit counts the stripped text
     f = write(tmp_path / "c.json", json.dumps([{"title": "Edge", "text": padded}, {"title": "Huge", "text": "x" * 250_000}]))
-    report = read_corpus([f], skip_bad=True)
+    report = read_corpus([f], skip_bad=True, chunking=WHOLE)
     assert [(p.title, len(p.text)) for p in report.passages] == [("Edge", MAX_PASSAGE_CHARS)]
     assert report.skipped == [f"{f}: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"]
 

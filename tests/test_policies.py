@@ -10,7 +10,7 @@ from hipporag_like.policies import failed_passages, failure_message, ids_for_sou
 
 
 class Lookup:
-    """Answers `has_passage` and `passage_ids_by_title` like an index holding `passages`."""
+    """Answers `has_passage`, `passage_ids_by_title` and the source questions like an index holding `passages`."""
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
@@ -20,6 +20,12 @@ class Lookup:
 
     def passage_ids_by_title(self, title: str) -> list[str]:
         return [p.id for p in self.passages if p.title == title]
+
+    def passage_ids_by_source(self, source: str) -> list[str]:
+        return [p.id for p in self.passages if p.source and p.source == source]
+
+    def indexed_sources(self) -> list[str]:
+        return sorted({p.source for p in self.passages if p.source})
 
 
 OLD = Passage.make("Alder Quay", "Alder Quay is a harbour town.")
