@@ -10,6 +10,12 @@ request turn 1, and so on, the last turn repeating. A turn is an answer
 (`{"content": "..."}`), an HTTP error (`{"status": 429}`, optionally with `"headers"` such as
 Retry-After), optionally after a delay (`"delay_s"`). The step is told from the system prompt, the way a reader would.
 
+The QA reader's two prompts are steps too: "answer" (answer from numbered passages) and
+"ircot" (one reasoning sentence at a time); their fixtures are picked by a marker in the
+question. A fixture with `"sequential": true` plays its turns in order for every request of a
+step whatever the request says (an IRCoT chain, where each step's prompt differs), instead of
+per repeated identical request.
+
 It counts every request it receives, so tests can prove what was (not) asked again.
 """
 
@@ -43,6 +49,8 @@ class Received:
 def step_of(messages: list[dict[str, Any]]) -> str:
     """Which prompt this is, read from the system message."""
     system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system").lower()
+    if "numbered passages" in system:  # the QA reader
+        return "ircot" if "one step at a time" in system else "answer"
     if "triples" in system:
         return "triples"
     if "question" in system:
@@ -143,10 +151,12 @@ class FakeLLMServer:
             return 401, _error("invalid api key", "invalid_request_error"), 0.0
         if self.reject_response_format and json_mode:
             return 400, _error("response_format is not supported by this server", "invalid_request_error"), 0.0
-        turns = self._fixture(name)[step]
+        fixture = self._fixture(name)
+        turns = fixture[step]
+        played = (step, name) if fixture.get("sequential") else (step, user)
         with self._lock:
-            seen = self._turns[(step, user)]
-            self._turns[(step, user)] += 1
+            seen = self._turns[played]
+            self._turns[played] += 1
         turn = turns[min(seen, len(turns) - 1)]
         delay = float(turn.get("delay_s", 0.0)) + self.latency_s
         status = int(turn.get("status", 200))

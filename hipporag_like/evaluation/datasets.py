@@ -84,10 +84,20 @@ def _question(record: Any, position: int, path: Path, known: set[str]) -> Questi
             raise InputError(f'{where}: gold passage "{title}" is not in the corpus (matched by title and text)')
         if pid not in ids:
             ids.append(pid)
-    answer = record.get("answer", [])
-    answers = [answer] if isinstance(answer, str) else list(answer)
-    answers += [a for a in record.get("answer_aliases", []) if isinstance(a, str)]
-    return Question(qid, text, tuple(str(a) for a in answers), tuple(ids))
+    return Question(qid, text, _gold_answers(record), tuple(ids))
+
+
+def _gold_answers(record: dict[str, Any]) -> tuple[str, ...]:
+    """The gold answer and its aliases, for EM/F1: MuSiQue `answer` + `answer_aliases`,
+    HotpotQA and 2Wiki `answer`, HippoRAG's list under `answer`. Numbers count as text; empty
+    and duplicate strings are left out."""
+    found: list[str] = []
+    for field_name in ("answer", "answer_aliases"):
+        value = record.get(field_name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool) and str(item).strip():
+                found.append(str(item).strip())
+    return tuple(dict.fromkeys(found))
 
 
 def _gold_from_paragraphs(paragraphs: Any, where: str) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Write an evaluation report: results.json, a markdown table and a PNG plot of Recall@k."""
+"""Write an evaluation report: results.json, a markdown table and a PNG plot of Recall@k (and,
+after `eval --qa`, answer EM and F1 per mode)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,26 @@ from pathlib import Path
 from typing import Sequence
 
 from .metrics import RECALL_KS
-from .runner import EvalReport
+from .runner import EvalReport, ModeResult
 
 
 def markdown_table(report: EvalReport, ks: Sequence[int] = RECALL_KS) -> str:
-    header = "| mode | " + " | ".join(f"R@{k}" for k in ks) + " | latency mean / p50 / p95 (ms) |"
-    rule = "|---|" + "---:|" * len(ks) + "---:|"
+    qa = any(r.qa for r in report.results)
+    header = "| mode | " + " | ".join(f"R@{k}" for k in ks) + (" | EM | F1" if qa else "") + " | latency mean / p50 / p95 (ms) |"
+    rule = "|---|" + "---:|" * (len(ks) + (2 if qa else 0)) + "---:|"
     rows = [
-        f"| {r.mode} | " + " | ".join(f"{r.recall[str(k)]:.1f}" for k in ks)
+        f"| {_label(r)} | " + " | ".join(f"{r.recall[str(k)]:.1f}" for k in ks)
+        + (f" | {r.qa['em']:.1f} | {r.qa['f1']:.1f}" if r.qa else " | - | -" if qa else "")
         + f" | {r.latency_ms['mean']:.0f} / {r.latency_ms['p50']:.0f} / {r.latency_ms['p95']:.0f} |"
         for r in report.results
     ]
     return "\n".join([header, rule, *rows])
+
+
+def _label(result: ModeResult) -> str:
+    """The mode, and for answers from IRCoT the number of steps (EM/F1 are then IRCoT's)."""
+    steps = (result.qa or {}).get("steps")
+    return f"{result.mode} (QA: IRCoT {steps} steps)" if steps else result.mode
 
 
 def write_report(report: EvalReport, folder: str | Path, title: str | None = None) -> None:
@@ -47,7 +56,12 @@ def plot_recall(report: EvalReport, path: Path, title: str | None = None) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    answered = [r for r in report.results if r.qa]
+    if answered:
+        fig, (ax, qa_ax) = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=110, gridspec_kw={"width_ratios": [3, 2]})
+        _plot_answers(qa_ax, answered)
+    else:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
     for result in report.results:
         ax.plot(RECALL_KS, [result.recall[str(k)] for k in RECALL_KS], marker="o", label=result.mode)
     ax.set_xscale("log")
@@ -61,3 +75,18 @@ def plot_recall(report: EvalReport, path: Path, title: str | None = None) -> Non
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _plot_answers(ax, results: Sequence[ModeResult]) -> None:  # type: ignore[no-untyped-def]
+    """EM and F1 bars, side by side per mode."""
+    import numpy as np
+
+    x = np.arange(len(results))
+    ax.bar(x - 0.2, [r.qa["em"] for r in results], width=0.4, label="EM")  # type: ignore[index]
+    ax.bar(x + 0.2, [r.qa["f1"] for r in results], width=0.4, label="F1")  # type: ignore[index]
+    ax.set_xticks(x, [_label(r).replace(" (QA: ", "\n(") for r in results], fontsize=8)
+    ax.set_ylabel("answer score (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_title(f"answers ({results[0].qa['reader']}, top {results[0].qa['k']})", fontsize=9)  # type: ignore[index]
+    ax.legend(loc="upper right")

@@ -1,4 +1,5 @@
-"""Run every question of a dataset through every retrieval mode and measure Recall@k and latency."""
+"""Run every question of a dataset through every retrieval mode and measure Recall@k and latency;
+with QA options, also the reader's answer EM and F1 per mode (qa.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..retrieval import MODES
 from ..store import read_manifest
 from .datasets import Dataset, load_dataset
 from .metrics import RECALL_KS, latency_summary, mean_recall
+from .qa import QAOptions, answer_questions, write_answers
 
 
 @dataclass
@@ -23,6 +25,13 @@ class ModeResult:
     mode: str
     recall: dict[str, float]
     latency_ms: dict[str, float]
+    qa: dict[str, Any] | None = None  # with --qa: {"em", "f1", "recall_at_k", "k", "steps", ...}
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.qa is None:
+            del data["qa"]
+        return data
 
 
 @dataclass
@@ -44,7 +53,7 @@ class EvalReport:
             "passages": self.passages,
             "extractor": self.extractor,
             "embedder": self.embedder,
-            "results": [asdict(r) for r in self.results],
+            "results": [r.to_json() for r in self.results],
         }
 
 
@@ -77,8 +86,11 @@ def evaluate(
     *,
     cache_dir: str | Path | None = None,
     progress: Progress = QUIET,
+    qa: QAOptions | None = None,
 ) -> EvalReport:
     dataset = load_dataset(dataset_dir)
+    if qa is not None:
+        qa.check(dataset.questions)  # before any index is built
     index_dir = Path(index_dir)
     index_seconds = None
     if not index_matches(index_dir, dataset, config):
@@ -86,7 +98,7 @@ def evaluate(
         Index.build(dataset.passages, index_dir, config, cache_dir=cache_dir, progress=progress).close()
         index_seconds = round(time.monotonic() - started, 2)
     started = time.monotonic()
-    results = []
+    results, answers = [], []
     with Index.open(index_dir, retrieval=config.retrieval) as index:
         index.retrieve(dataset.questions[0].text, k=1, mode="dense")  # load models before timing
         for mode in ordered_modes(modes, config.retrieval.mode):
@@ -100,7 +112,11 @@ def evaluate(
                     bar.update()
             recall = mean_recall(rankings, [q.gold_ids for q in dataset.questions])
             results.append(ModeResult(mode, {str(k): round(v, 2) for k, v in recall.items()}, latency_summary(latencies)))
+        if qa is not None:
+            answers = _answer_all(index, dataset, results, qa, cache_dir, progress)
         manifest = index.manifest
+    if qa is not None and qa.answers_path is not None:
+        write_answers(qa.answers_path, answers)
     return EvalReport(
         dataset=dataset.name,
         questions=len(dataset.questions),
@@ -111,3 +127,21 @@ def evaluate(
         index_seconds=index_seconds,
         eval_seconds=round(time.monotonic() - started, 2),
     )
+
+
+def _answer_all(index: Index, dataset: Dataset, results: list[ModeResult], qa: QAOptions,
+                cache_dir: str | Path | None, progress: Progress) -> list[dict[str, Any]]:
+    """The reader over every question for every mode evaluated (its answers cached); each
+    mode's EM/F1 summary goes into its result. Returns every question's record."""
+    from ..cache import KeyValueCache, default_cache_dir
+
+    llm = qa.backend()
+    cache = KeyValueCache(cache_dir or default_cache_dir())
+    records: list[dict[str, Any]] = []
+    try:
+        for result in results:
+            result.qa, answered = answer_questions(index, dataset.questions, result.mode, qa, llm, cache, progress)
+            records.extend(answered)
+    finally:
+        cache.close()
+    return records

@@ -15,7 +15,10 @@ from .backend import ChatAnswer, ChatRequest, LLMError, StopSignal
 
 
 def structured_output_options(vllm_module: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The SamplingParams keyword that constrains the answer to `schema`, for this vLLM version."""
+    """The SamplingParams keyword that constrains the answer to `schema`, for this vLLM version.
+    An empty schema asks for free text (the QA reader): no constraint."""
+    if not schema:
+        return {}
     params = getattr(vllm_module, "sampling_params", None)
     new_style = getattr(params, "StructuredOutputsParams", None)
     if new_style is not None:
