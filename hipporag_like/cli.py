@@ -89,7 +89,8 @@ def _with_chunk_tokens(config: PipelineConfig, chunk_tokens: int | None) -> Pipe
     if chunk_tokens is None:
         return config
     try:
-        return config.with_overrides("chunking", enabled=chunk_tokens > 0, max_tokens=chunk_tokens or None)
+        return config.with_overrides("chunking", enabled=chunk_tokens > 0, max_tokens=chunk_tokens or None,
+                                     max_record_tokens=max(config.chunking.max_record_tokens, chunk_tokens))
     except HippoError as exc:
         raise HippoError(f"--chunk-tokens {chunk_tokens}: {exc}") from None
 

@@ -114,17 +114,25 @@ class ChunkingConfig:
     """How documents are cut into passages while reading (see chunking.py). A document whose
     `title + "\n" + text` fits in max_tokens tokens of the bundled MiniLM tokenizer ([CLS] and
     [SEP] included) stays one passage; a longer one is cut on paragraph and sentence ends into
-    chunks that fit, overlapping by up to overlap_tokens when a cut falls inside a paragraph."""
+    chunks that fit, overlapping by up to overlap_tokens when a cut falls inside a paragraph.
+
+    A record of a JSON, JSON Lines or CSV corpus is a passage its author already cut (the
+    benchmarks' paragraphs run up to about 700 tokens): it stays whole up to
+    max_record_tokens, and only a longer one is cut into max_tokens chunks. Files (.txt, .md,
+    .pdf, .html) are documents: cut past max_tokens."""
 
     enabled: bool = True
     max_tokens: int = 256  # the bundled all-MiniLM-L6-v2 reads 256 tokens
     overlap_tokens: int = 32
+    max_record_tokens: int = 1024
 
     def __post_init__(self) -> None:
         if self.max_tokens < 16:  # [CLS], [SEP] and a title leave nothing for text below that
             raise InputError(f"max_tokens must be at least 16, got {self.max_tokens}")
         if self.overlap_tokens * 2 > self.max_tokens:
             raise InputError(f"overlap_tokens ({self.overlap_tokens}) must be at most half of max_tokens ({self.max_tokens})")
+        if self.max_record_tokens < self.max_tokens:
+            raise InputError(f"max_record_tokens ({self.max_record_tokens}) must be at least max_tokens ({self.max_tokens})")
 
 
 @dataclass(frozen=True)
@@ -211,7 +219,7 @@ UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only i
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k")
 NON_NEGATIVE = ("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
-POSITIVE += ("max_tokens",)  # [chunking]
+POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
 # a timer or a float sum downstream (a huge top-k used to pass here and fail every query).
@@ -226,6 +234,7 @@ MAXIMUM: dict[str, float] = {
     "push_epsilon": 0.1,
     "max_tokens": 8192,  # [chunking]: the widest embedding windows; past the model's, it truncates
     "overlap_tokens": 4096,
+    "max_record_tokens": 1_000_000,
     "ppr_exact_below": 1_000_000_000,
     "k": 100,  # passages in one reader prompt
     **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight"), 1000),  # weights

@@ -5,7 +5,8 @@ column, .txt/.md/.pdf/.html files and folders of them, and the HotpotQA dict {ti
 A passage's id is a hash of its content (title and text), so the same text always gets the same id.
 
 Documents longer than the embedder's window are cut into chunks while reading (`[chunking]`,
-see chunking.py); a record or file that fits stays one passage, unchanged. Passages keep their
+see chunking.py); a file that fits stays one passage, and so does a record (a passage its author
+already cut) up to `max_record_tokens`. Passages keep their
 provenance: `source` (the file), `doc_id` (a hash of the whole document), `span` (where the
 chunk sits in the document's text: `document_text[start:end] == passage.text`), `position`
 (chunk number) and `metadata` (a record's `metadata` object; path and modification time for
@@ -126,8 +127,9 @@ class _Collector:
 
     def add(self, where: str, title: Any, text: Any, *, source: str = "", metadata: Any = None, document: bool = False,
             pages: Any = None) -> None:
-        """One record or file. `document`: a file, whose passages always carry provenance;
-        a record gets it only when cut or when it has `metadata`. `pages`: a `PdfText`."""
+        """One record or file. `document`: a file, cut past max_tokens, whose passages always
+        carry provenance; a record is cut only past max_record_tokens and gets provenance only
+        when cut or when it has `metadata`. `pages`: a `PdfText`."""
         if title is None:
             title = ""
         if not isinstance(title, str):
@@ -148,7 +150,7 @@ class _Collector:
             return self.bad(where, f"text is {len(body):,} characters, over the {MAX_PASSAGE_CHARS:,} limit; split it into passages first")
         if len(body) > MAX_DOCUMENT_CHARS:
             return self.bad(where, f"text is {len(body):,} characters, over the {MAX_DOCUMENT_CHARS:,} limit for one document")
-        chunk_title, spans = self._cut(title, text, body)
+        chunk_title, spans = self._cut(title, text, body, self.chunking.max_tokens if document else self.chunking.max_record_tokens)
         if len(spans) == 1 and not document and metadata is None:
             return self._keep(where, Passage.make(title, body), whole=True)
         doc_id = passage_id(title, body)
@@ -169,17 +171,18 @@ class _Collector:
         self._seen[passage.id] = where
         self.report.passages.append(passage)
 
-    def _cut(self, title: str, text: str, body: str) -> tuple[str, list[tuple[int, int]]]:
-        """The chunks' title and spans in `text`: one span (the stripped text) when it fits."""
+    def _cut(self, title: str, text: str, body: str, whole_up_to: int) -> tuple[str, list[tuple[int, int]]]:
+        """The chunks' title and spans in `text`: one span (the stripped text) when it takes at
+        most `whole_up_to` tokens, else chunks of at most max_tokens."""
         whole = len(text) - len(text.lstrip())
         whole_span = [(whole, whole + len(body))]
         config = self.chunking
-        if not config.enabled or _surely_fits(title, body, config.max_tokens):
+        if not config.enabled or _surely_fits(title, body, whole_up_to):
             return title, whole_span
         from .chunking import CHARS_PER_TOKEN_CAP, chunk_spans, content, fit_title
 
         count = minilm_token_counter()
-        if len(body) <= config.max_tokens * CHARS_PER_TOKEN_CAP and count([content(title, body)])[0] <= config.max_tokens:
+        if len(body) <= whole_up_to * CHARS_PER_TOKEN_CAP and count([content(title, body)])[0] <= whole_up_to:
             return title, whole_span
         title = fit_title(title, config.max_tokens, count)
         return title, chunk_spans(text, title, config.max_tokens, config.overlap_tokens, count)
