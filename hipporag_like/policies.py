@@ -112,8 +112,9 @@ def plan_sync(index: PassageLookup, passages: Sequence[Passage], paths: Iterable
     again has every indexed chunk replaced by its new chunks (a chunk whose text did not change
     keeps its id, and its extraction and vectors come from the cache; it is written again
     because its span and position may have moved). An indexed source under a given path that
-    was not read again (its file is gone) loses all its chunks. Passages without a source
-    (records kept whole) are simply added, as by `insert`.
+    was not read again (its file is gone) loses all its chunks. A chunk already indexed under
+    another source (the file was moved, or copied) is moved to the one read now. Passages
+    without a source (records kept whole) are simply added, as by `insert`.
 
     Raises:
         InputError: a given path that does not exist and from which nothing is indexed.
@@ -134,9 +135,11 @@ def plan_sync(index: PassageLookup, passages: Sequence[Passage], paths: Iterable
     remove: list[str] = []
     for source in sorted(touched):
         old = index.passage_ids_by_source(source)
-        if set(old) != {p.id for p in new_by_source.get(source, [])}:
+        new = new_by_source.get(source, [])
+        if set(old) != {p.id for p in new}:
             changed.add(source)
-            remove += old
+            # and chunks indexed under another source (a moved or copied file): they move here
+            remove += old + [p.id for p in new if p.id not in old and index.has_passage(p.id)]
     return [p for p in passages if not p.source or p.source in changed], list(dict.fromkeys(remove))
 
 

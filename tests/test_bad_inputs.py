@@ -127,8 +127,11 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                           'c.json: record 0: field "text" must be a string, got list'),
     "corpus-title-wrong-type": (lambda s: ["index", s.file("c.jsonl", '{"title": 7, "text": "x"}\n'), "--index", s.new_index()],
                                 'c.jsonl:1: field "title" must be a string, got int'),
-    "corpus-huge-passage": (lambda s: ["index", s.file("c.json", [TWO[0], {"title": "Big", "text": "x" * 250_000}]), "--index", s.new_index()],
+    "corpus-huge-passage": (lambda s: ["index", s.file("c.json", [TWO[0], {"title": "Big", "text": "x" * 250_000}]), "--index", s.new_index(),
+                                       "--chunk-tokens", "0"],  # with chunking on, a long record is cut instead
                             "c.json: record 1: text is 250,000 characters, over the 200,000 limit; split it into passages first"),
+    "chunk-tokens-too-small": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--chunk-tokens", "8"],
+                               "--chunk-tokens 8: max_tokens must be at least 16, got 8"),
     "corpus-empty": (lambda s: ["index", s.file("c.json", "[]"), "--index", s.new_index()], "c.json: the corpus holds no passages"),
     "corpus-not-utf8": (lambda s: ["index", s.file("c.json", b'[{"title": "Caf\xe9", "text": "x"}]'), "--index", s.new_index()],
                         "c.json:1: not valid UTF-8"),
