@@ -6,7 +6,9 @@ the title leaves. A document that fits is one chunk, the whole stripped text. A 
 cut into units (sentences; a sentence that alone is too long is cut at line breaks, then at
 spaces, then, for a run of characters with no space, by length) and units are packed greedily
 up to the budget. A chunk ends at a paragraph end when one falls in its second half, else at a
-sentence end. A chunk cut inside a paragraph is followed by one that starts with its last
+sentence end; before a heading (a one-line paragraph of at most HEADING_TOKENS tokens, such as
+"6. Conveying Non-Source Forms.") when one falls in its last two thirds, so that a heading
+starts the chunk of its section instead of ending the one before. A chunk cut inside a paragraph is followed by one that starts with its last
 whole units, as many as fit in `overlap_tokens` (none when the last unit alone is longer); a
 chunk that ends a paragraph needs no overlap, the next one starts a fresh paragraph.
 
@@ -30,6 +32,7 @@ Span = tuple[int, int]
 # turns a run of over 100 characters without a space into one [UNK], so a token count alone
 # would let a 200,000-character string through as a "short" passage.
 CHARS_PER_TOKEN_CAP = 12
+HEADING_TOKENS = 16
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 # A sentence ends at . ! ? or … (with closing quotes or brackets) followed by white space.
@@ -40,12 +43,14 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Unit:
-    """An atomic piece of a chunk: a stripped span, its token count, and whether it starts a paragraph."""
+    """An atomic piece of a chunk: a stripped span, its token count, whether it starts a
+    paragraph, and whether it is a whole heading-like paragraph."""
 
     start: int
     end: int
     tokens: int
     paragraph_start: bool
+    heading: bool = False
 
 
 def content(title: str, text: str) -> str:
@@ -95,17 +100,17 @@ def split_units(text: str, budget: int, raw_count: Counter, cap: int) -> list[Un
     """Sentences of every paragraph; a sentence over `budget` tokens (or `cap` characters) is
     cut at line breaks, then spaces, then by length. `raw_count` counts tokens without the
     special tokens."""
-    pieces: list[tuple[int, int, bool]] = []
+    pieces: list[tuple[int, int, bool, bool]] = []
     for p_start, p_end in _parts(text, 0, len(text), _PARAGRAPH_BREAK):
-        first = True
-        for s_start, s_end in _parts(text, p_start, p_end, _SENTENCE_END):
-            pieces.append((s_start, s_end, first))
-            first = False
-    counts = raw_count([text[a:b] for a, b, _ in pieces]) if pieces else []
+        sentences = _parts(text, p_start, p_end, _SENTENCE_END)
+        alone = len(sentences) == 1 and "\n" not in text[p_start:p_end]
+        for number, (s_start, s_end) in enumerate(sentences):
+            pieces.append((s_start, s_end, number == 0, alone))
+    counts = raw_count([text[a:b] for a, b, _, _ in pieces]) if pieces else []
     units: list[Unit] = []
-    for (start, end, first), tokens in zip(pieces, counts):
+    for (start, end, first, alone), tokens in zip(pieces, counts):
         if tokens <= budget and end - start <= cap:
-            units.append(Unit(start, end, tokens, first))
+            units.append(Unit(start, end, tokens, first, alone and tokens <= HEADING_TOKENS))
         else:
             found = _cut_long(text, start, end, budget, raw_count, cap, (_LINE_BREAK, _SPACE))
             units += [Unit(a, b, n, first and i == 0) for i, (a, b, n) in enumerate(found)]
@@ -140,15 +145,19 @@ def pack(text: str, title: str, units: Sequence[Unit], budget: int, overlap_toke
 
 
 def _paragraph_end(units: Sequence[Unit], i: int, j: int, budget: int) -> int:
-    """The latest paragraph end before unit j that still fills half the budget, else j."""
+    """Where a chunk of units i..j-1 (j < len(units)) should end: before the latest heading that
+    leaves a third of the budget in it, else at the latest paragraph end that leaves half; else at j."""
     total = sum(u.tokens for u in units[i:j])
+    latest = j if units[j].paragraph_start and not units[j - 1].heading else None
     for k in range(j - 1, i, -1):
         total -= units[k].tokens
-        if total * 2 < budget:
+        if total * 3 < budget:
             break
-        if units[k].paragraph_start:
+        if units[k].heading:
             return k
-    return j
+        if units[k].paragraph_start and latest is None and not units[k - 1].heading and total * 2 >= budget:
+            latest = k
+    return latest if latest is not None else j
 
 
 def _cut_long(text: str, start: int, end: int, budget: int, raw_count: Counter, cap: int,
@@ -191,6 +200,8 @@ def _parts(text: str, start: int, end: int, separator: re.Pattern[str]) -> list[
         cut = match.start()
         if separator is _SENTENCE_END:
             cut = match.start() + len(match.group().rstrip())
+            if len(text[at:cut].strip()) <= 4:  # "6.", "iv.", "a)": a list number, not a sentence
+                continue
         part = _strip(text, at, cut)
         if part is not None:
             spans.append(part)

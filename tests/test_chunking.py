@@ -52,6 +52,15 @@ def test_chunks_end_at_paragraph_ends_and_overlap_only_inside_a_paragraph():
     assert [long[a:b] for a, b in chunk_spans(long, "", 16, 0, words)][1].startswith("P0S3")
 
 
+def test_a_heading_starts_the_chunk_of_its_section():
+    text = "A1 w w w. A2 w w w.\n\n2. Second section\n\nB1 w w w. B2 w w w."
+    chunks = [text[a:b] for a, b in chunk_spans(text, "", 16, 4, words)]
+    assert chunks == ["A1 w w w. A2 w w w.", "2. Second section\n\nB1 w w w. B2 w w w."]
+    # a paragraph is never left ending in its own heading
+    text = "A1 w w w. A2 w w w. A3 w w w.\n\nHeading\n\nB1 w w w. B2 w w w."
+    assert [text[a:b] for a, b in chunk_spans(text, "", 16, 4, words)][0] == "A1 w w w. A2 w w w. A3 w w w."
+
+
 def test_the_title_takes_its_share_of_the_window():
     long = " ".join(sentence(0, s) for s in range(6))
     for title in ("", "A title of five words"):
