@@ -85,14 +85,11 @@ def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = No
 
 
 def _with_chunk_tokens(config: PipelineConfig, chunk_tokens: int | None) -> PipelineConfig:
-    """--chunk-tokens N: cut documents into chunks of at most N tokens (0: keep every one whole);
-    the overlap shrinks to half of N when it was more."""
+    """--chunk-tokens N: cut documents into chunks of at most N tokens (0: keep every one whole)."""
     if chunk_tokens is None:
         return config
     try:
-        return config.with_overrides("chunking", enabled=chunk_tokens > 0, max_tokens=chunk_tokens or None,
-                                     overlap_tokens=min(config.chunking.overlap_tokens, chunk_tokens // 2) if chunk_tokens else None,
-                                     max_record_tokens=max(config.chunking.max_record_tokens, chunk_tokens))
+        return config.with_overrides("chunking", enabled=chunk_tokens > 0, max_tokens=chunk_tokens or None)
     except HippoError as exc:
         raise HippoError(f"--chunk-tokens {chunk_tokens}: {exc}") from None
 

@@ -114,12 +114,13 @@ class ChunkingConfig:
     """How documents are cut into passages while reading (see chunking.py). A document whose
     `title + "\n" + text` fits in max_tokens tokens of the bundled MiniLM tokenizer ([CLS] and
     [SEP] included) stays one passage; a longer one is cut on paragraph and sentence ends into
-    chunks that fit, overlapping by up to overlap_tokens when a cut falls inside a paragraph.
+    chunks that fit, overlapping by up to overlap_tokens (at most half of max_tokens) when a cut
+    falls inside a paragraph.
 
     A record of a JSON, JSON Lines or CSV corpus is a passage its author already cut (the
-    benchmarks' paragraphs run up to about 700 tokens): it stays whole up to
-    max_record_tokens, and only a longer one is cut into max_tokens chunks. Files (.txt, .md,
-    .pdf, .html) are documents: cut past max_tokens."""
+    benchmarks' paragraphs run up to about 700 tokens): it stays whole up to max_record_tokens
+    (or max_tokens if larger), and only a longer one is cut into max_tokens chunks. Files (.txt,
+    .md, .pdf, .html) are documents: cut past max_tokens."""
 
     enabled: bool = True
     max_tokens: int = 256  # the bundled all-MiniLM-L6-v2 reads 256 tokens
@@ -129,10 +130,16 @@ class ChunkingConfig:
     def __post_init__(self) -> None:
         if self.max_tokens < 16:  # [CLS], [SEP] and a title leave nothing for text below that
             raise InputError(f"max_tokens must be at least 16, got {self.max_tokens}")
-        if self.overlap_tokens * 2 > self.max_tokens:
-            raise InputError(f"overlap_tokens ({self.overlap_tokens}) must be at most half of max_tokens ({self.max_tokens})")
-        if self.max_record_tokens < self.max_tokens:
-            raise InputError(f"max_record_tokens ({self.max_record_tokens}) must be at least max_tokens ({self.max_tokens})")
+
+    @property
+    def overlap(self) -> int:
+        """The overlap used: overlap_tokens, at most half of max_tokens."""
+        return min(self.overlap_tokens, self.max_tokens // 2)
+
+    @property
+    def record_tokens(self) -> int:
+        """Records stay whole up to this many tokens."""
+        return max(self.max_record_tokens, self.max_tokens)
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def _section(kind: type, data: Any, where: str) -> Any:
         values[key] = _check_value(key, _check_type(value, expected, f"{where} {key}"), f"{where} {key}")
     try:
         return kind(**values)
-    except InputError as exc:  # a rule between keys (e.g. [chunking] overlap_tokens <= max_tokens / 2)
+    except InputError as exc:  # a rule the dataclass checks itself (e.g. [chunking] max_tokens >= 16)
         raise InputError(f"{where}: {exc}") from None
 
 

@@ -150,7 +150,7 @@ class _Collector:
             return self.bad(where, f"text is {len(body):,} characters, over the {MAX_PASSAGE_CHARS:,} limit; split it into passages first")
         if len(body) > MAX_DOCUMENT_CHARS:
             return self.bad(where, f"text is {len(body):,} characters, over the {MAX_DOCUMENT_CHARS:,} limit for one document")
-        chunk_title, spans = self._cut(title, text, body, self.chunking.max_tokens if document else self.chunking.max_record_tokens)
+        chunk_title, spans = self._cut(title, text, body, self.chunking.max_tokens if document else self.chunking.record_tokens)
         if len(spans) == 1 and not document and metadata is None:
             return self._keep(where, Passage.make(title, body), whole=True)
         doc_id = passage_id(title, body)
@@ -185,7 +185,7 @@ class _Collector:
         if len(body) <= whole_up_to * CHARS_PER_TOKEN_CAP and count([content(title, body)])[0] <= whole_up_to:
             return title, whole_span
         title = fit_title(title, config.max_tokens, count)
-        return title, chunk_spans(text, title, config.max_tokens, config.overlap_tokens, count)
+        return title, chunk_spans(text, title, config.max_tokens, config.overlap, count)
 
 
 def _surely_fits(title: str, body: str, max_tokens: int) -> bool:

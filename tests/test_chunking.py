@@ -193,14 +193,14 @@ def test_chunking_table_in_a_pipeline_file(tmp_path):
     f.write_text("[chunking]\nmax_tokens = 128\noverlap_tokens = 16\n", encoding="utf-8")
     assert load_pipeline(f).chunking == ChunkingConfig(enabled=True, max_tokens=128, overlap_tokens=16)
     assert PipelineConfig.from_dict(PipelineConfig().to_dict()).chunking == ChunkingConfig()
+    small = ChunkingConfig(max_tokens=40, max_record_tokens=20)  # the overlap and the record limit follow max_tokens
+    assert (small.overlap, small.record_tokens) == (20, 40)
     for body, message in [
         ("[chunking]\nmax_tokens = 0\n", "max_tokens: must be positive"),
         ("[chunking]\nmax_tokens = 100000\n", "over the limit of 8192"),
         ("[chunking]\noverlap_tokens = -1\n", "must not be negative"),
-        ("[chunking]\nmax_tokens = 40\n", "[chunking]: overlap_tokens (32) must be at most half of max_tokens (40)"),
-        ("[chunking]\nmax_tokens = 8\noverlap_tokens = 0\n", "max_tokens must be at least 16"),
+        ("[chunking]\nmax_tokens = 8\n", "[chunking]: max_tokens must be at least 16, got 8"),
         ("[chunking]\nenabled = 1\n", "expected bool"),
-        ("[chunking]\nmax_tokens = 512\nmax_record_tokens = 300\n", "max_record_tokens (300) must be at least max_tokens (512)"),
         ("[chunking]\nwindow = 3\n", "unknown key 'window'"),
     ]:
         f.write_text(body, encoding="utf-8")
