@@ -31,7 +31,7 @@ from .lexical import term_counts
 from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
-from .synonymy import synonym_pairs
+from .synonymy import Pairs, approximate_pairs, cross_pairs, synonym_pairs
 from .tables import Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .vectorstore.base import VectorStore
@@ -171,22 +171,36 @@ def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
 
 
 def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> Tables:
-    """Pairs among the phrases that came alive, exactly (or approximately when very many), and
-    between them and the phrases alive before, through the vector index."""
+    """Synonym pairs for the phrases that came alive: among themselves (exact, or approximate
+    when very many), and against the phrases alive before. The latter reads the old phrase
+    vectors from the segments (memory-mapped) and compares them in BLAS tiles: exact, and far
+    cheaper than one vector-index query per new phrase; when both sides are huge (a first build
+    is not this path) it falls back to the approximate search over their union."""
     if not len(woken):
         return tables
     threshold = ctx.config.graph.synonymy_threshold
-    vectors = np.stack([_phrase_vector(ctx, int(row), first_new, new_vectors) for row in woken]) if len(woken) else new_vectors
-    inner = synonym_pairs(vectors, threshold)
-    a, b, score = [woken[inner.a]], [woken[inner.b]], [inner.score]
+    vectors = np.stack([_phrase_vector(ctx, int(row), first_new, new_vectors) for row in woken])
     older = tables.phrase_live().copy()
     older[woken] = False
-    if older.any():
-        limit_cap = int(older.sum())
-        for row, vector in zip(woken, vectors):
-            for other, value in _all_above(ctx.store, vector, threshold, older, limit_cap):
-                a.append(np.array([row])), b.append(np.array([other])), score.append(np.array([value]))
-    return add_synonyms(tables, np.concatenate(a), np.concatenate(b), np.concatenate(score))
+    old_rows = np.flatnonzero(older[:first_new])
+    found = [synonym_pairs(vectors, threshold)]
+    rows = [(woken, woken)]
+    if len(old_rows):
+        old_vectors = _old_phrase_vectors(ctx, old_rows)
+        if len(woken) * len(old_rows) <= CROSS_EXACT_LIMIT:
+            found.append(cross_pairs(vectors, old_vectors, threshold))
+            rows.append((woken, old_rows))
+        else:
+            union = approximate_pairs(np.concatenate([vectors, old_vectors]), threshold)
+            crossing = (union.a < len(woken)) & (union.b >= len(woken))
+            found.append(Pairs(union.a[crossing], union.b[crossing] - len(woken), union.score[crossing]))
+            rows.append((woken, old_rows))
+    a = np.concatenate([left[p.a] for p, (left, _) in zip(found, rows)])
+    b = np.concatenate([right[p.b] for p, (_, right) in zip(found, rows)])
+    return add_synonyms(tables, a, b, np.concatenate([p.score for p in found]))
+
+
+CROSS_EXACT_LIMIT = 5_000_000_000  # new x old comparisons done exactly (about a second of BLAS per 1e10)
 
 
 def _phrase_vector(ctx: WriteContext, row: int, first_new: int, new_vectors: np.ndarray) -> np.ndarray:
@@ -197,14 +211,17 @@ def _phrase_vector(ctx: WriteContext, row: int, first_new: int, new_vectors: np.
     return np.asarray(segment.vectors("phrases")[local], dtype=np.float32)
 
 
-def _all_above(store: VectorStore, vector: np.ndarray, threshold: float, live: np.ndarray, most: int) -> list[tuple[int, float]]:
-    """Every live phrase at or above the threshold: a small limit first, doubled while filled."""
-    limit = 64
-    while True:
-        hits = store.search("phrases", vector, limit, live=live, score_threshold=threshold)
-        if len(hits) < limit or limit >= most:
-            return hits
-        limit *= 2
+def _old_phrase_vectors(ctx: WriteContext, rows: np.ndarray) -> np.ndarray:
+    """The base version's phrase vectors for the given rows, segment by segment."""
+    assert ctx.base is not None
+    offsets = ctx.base.offsets["phrases"]
+    parts = []
+    for index, segment in enumerate(ctx.base.segments):
+        start, end = int(offsets[index]), int(offsets[index + 1])
+        local = rows[(rows >= start) & (rows < end)] - start
+        if len(local):
+            parts.append(np.asarray(segment.vectors("phrases")[local], dtype=np.float32))
+    return np.concatenate(parts)
 
 
 def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:
