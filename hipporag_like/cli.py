@@ -563,6 +563,7 @@ def export(index_dir: Path, graphml_file: Path, follow_symlinks: bool, as_json: 
 
 
 from .commands.ask import ask as _ask; main.add_command(_ask)  # noqa: E402,E702 - registered last: it imports our helpers
+from .commands.serve import serve as _serve; main.add_command(_serve)  # noqa: E402,E702
 
 
 def run() -> None:

@@ -1,0 +1,113 @@
+"""The server's hold on one index: readers lease the opened version, one writer commits.
+
+Readers never wait for a write: each request leases the `Index` opened on the committed
+version and, before that, compares the CURRENT file's few bytes with the version it holds; when
+another commit has landed (from this server's writer or another process), the new version is
+opened once and swapped in, and the old one is closed when its last lease ends. Writes in this
+process go one at a time through `write_lock`; the index's own file lock guards against
+writers in other processes (IndexLockedError when one holds it).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ..corpus import Passage
+from ..errors import HippoError
+from ..folder import CURRENT
+
+
+class _Opened:
+    """One opened version and the number of requests using it."""
+
+    def __init__(self, index: Any, name: str) -> None:
+        self.index = index
+        self.name = name
+        self.leases = 0
+        self.retired = False
+
+
+class IndexHolder:
+    def __init__(self, index_dir: str | Path) -> None:
+        from ..index import Index
+
+        self.index_dir = Path(index_dir)
+        self._guard = threading.Lock()  # guards the swap and the lease counts, held for microseconds
+        self._reopen = threading.Lock()  # one thread opens a new version; the others keep the old
+        self.write_lock = threading.Lock()
+        index = Index.open(self.index_dir)
+        self._current = _Opened(index, index.folder.name)
+
+    def committed_name(self) -> str:
+        """The version CURRENT names now (a read of a few bytes; no verification)."""
+        try:
+            return (self.index_dir / CURRENT).read_bytes()[:64].decode("ascii", "replace").strip()
+        except OSError:
+            return self._current.name
+
+    def refresh(self) -> None:
+        """Open the committed version if it is not the one held; never blocks a request that
+        finds another thread already opening it (that request uses the held version)."""
+        name = self.committed_name()
+        if name == self._current.name or not self._reopen.acquire(blocking=False):
+            return
+        try:
+            if name != self._current.name:
+                self._swap()
+        finally:
+            self._reopen.release()
+
+    def _swap(self) -> None:
+        from ..index import Index
+
+        held = self._current
+        try:
+            fresh = Index.open(self.index_dir, retrieval=held.index.config.retrieval, qdrant_url=held.index.config.vectors.url)
+        except HippoError:
+            return  # a half-visible commit or a damaged index: keep serving the held version
+        with self._guard:
+            self._current = _Opened(fresh, fresh.folder.name)
+            held.retired = True
+            idle = held.leases == 0
+        if idle:
+            held.index.close()
+
+    @contextmanager
+    def lease(self) -> Iterator[Any]:
+        """The opened Index of the latest committed version, kept open while the block runs."""
+        self.refresh()
+        with self._guard:
+            opened = self._current
+            opened.leases += 1
+        try:
+            yield opened.index
+        finally:
+            with self._guard:
+                opened.leases -= 1
+                close = opened.retired and opened.leases == 0
+            if close:
+                opened.index.close()
+
+    def write(self, add: Sequence[Passage] = (), remove: Sequence[str] = ()) -> Any:
+        """One transaction through this process's single writer; afterwards the next lease
+        sees the commit (read-your-commit)."""
+        from ..index import WriteOptions, _write
+
+        with self.write_lock:
+            config = self._current.index.config
+            summary = _write(self.index_dir, config, list(add), list(remove), WriteOptions())
+        with self._reopen:  # the writer's own commit is opened before it answers
+            if self.committed_name() != self._current.name:
+                self._swap()
+        return summary
+
+    def close(self) -> None:
+        with self._guard:
+            held = self._current
+            held.retired = True
+            idle = held.leases == 0
+        if idle:
+            held.index.close()
