@@ -116,11 +116,11 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
                llm: Any = None, cache_dir: str | Path | None = None) -> FastAPI:
     """The application serving the index at `index_dir` (opened now: a bad index fails here).
 
-    `api_key`: wanted as a bearer token (default: $HIPPORAG_LIKE_API_KEY; none: no auth).
+    `api_key`: wanted as a bearer token (default: $HIPPORAG_LIKE_API_KEY; "" or unset: no auth).
     `reader` (a ReaderConfig with a model) or `llm` (a ChatBackend) enables POST /answer."""
     from ..reader.backends import NoReaderError  # noqa: F401 - fail early if the reader package is broken
 
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
+    key = (api_key if api_key is not None else os.environ.get(API_KEY_ENV)) or None
     holder = IndexHolder(index_dir)
 
     @asynccontextmanager
@@ -201,11 +201,12 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
             return index.stats()
 
     @app.post("/query", response_model=QueryResponse, dependencies=auth)
-    def query(body: QueryRequest) -> dict[str, Any]:
+    def query(body: QueryRequest) -> JSONResponse:
         """The k passages that best answer the question, with why each was chosen."""
         checked(body)
         with holder.lease() as index:
-            return index.retrieve(body.query, k=body.k, mode=body.mode).to_dict()
+            result = index.retrieve(body.query, k=body.k, mode=body.mode)
+        return JSONResponse(result.to_dict())  # exactly `query --json`: provenance keys only when set
 
     @app.post("/explain", dependencies=auth, responses={200: {"content": {"image/svg+xml": {}}}})
     def explain(body: QueryRequest, passage: int = 0) -> Response:
