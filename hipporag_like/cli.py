@@ -157,12 +157,13 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
       hipporag-like index ~/notes --index indexes/notes --chunk-tokens 200
     """
     from .corpus import read_corpus
+    from .policies import reading_chunking
 
     config = _with_chunk_tokens(_pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
                                                      llm_base_url=llm_base_url, llm_model=llm_model), chunk_tokens)
     _check_index_path(index_dir)
     started = time.monotonic()
-    report = read_corpus(corpus, skip_bad=skip_bad, chunking=config.chunking)
+    report = read_corpus(corpus, skip_bad=skip_bad, chunking=reading_chunking(config))
     if dry_run:
         _dry_run(report.passages, config, cache_dir, price_in, price_out, retry_failed, as_json)
         return
@@ -271,8 +272,10 @@ def _dry_run(passages: list, config: PipelineConfig, cache_dir: Path | None, pri
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1), help="How many passages.")
 @click.option("--mode", type=click.Choice(MODES), help="Retrieval mode (default: the index's, normally hybrid).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"query", "passages": [{"id", "title", "text", "score", "why"}]}.')
+@click.option("--explain", "explain_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write FILE.svg: why the top passage came back (question, facts, phrases, passage).")
 @guarded
-def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: bool) -> None:
+def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: bool, explain_file: Path | None = None) -> None:
     """Retrieve the passages that answer QUESTION, with why each was chosen.
 
     \b
@@ -284,6 +287,10 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
     _check_index_path(index_dir)
     with Index.open(index_dir) as opened:
         result = opened.retrieve(question, k=k, mode=mode)
+    if explain_file is not None and result.passages:
+        from .explain import explain_svg
+
+        explain_file.write_text(explain_svg(result, 0), encoding="utf-8")
     if as_json:
         _print_json(result.to_dict())
         return
@@ -376,16 +383,18 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
       hipporag-like insert ~/notes --index indexes/notes --replace-source
     """
     from .index import Index
-    from .policies import failed_passages, insert_extractor, plan_insert
+    from .policies import extraction_config, failed_passages, insert_extractor, plan_insert, reading_chunking
 
     if replace_same_title and replace_source:
         raise click.UsageError("give '--replace-same-title' or '--replace-source', not both")
     _check_index_path(index_dir)
     started = time.monotonic()
     with Index.open(index_dir) as opened:
-        passages, remove = plan_insert(opened, corpus, _with_chunk_tokens(opened.config, chunk_tokens).chunking, skip_bad=skip_bad,
+        config = extraction_config(_with_chunk_tokens(opened.config, chunk_tokens), openie_file=openie_file, kind=extractor,
+                                   base_url=llm_base_url, model=llm_model)
+        passages, remove = plan_insert(opened, corpus, reading_chunking(config), skip_bad=skip_bad,
                                        replace_same_title=replace_same_title, replace_source=replace_source)
-        chosen = insert_extractor(opened.config, cache_dir, openie_file=openie_file, kind=extractor, base_url=llm_base_url, model=llm_model)
+        chosen = insert_extractor(config, cache_dir, changed=config.extractor != opened.config.extractor)
         summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen)
     failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
     _change_report(summary, index_dir, time.monotonic() - started, as_json, failed)
@@ -495,12 +504,14 @@ def _parse_ks(text: str) -> list[int]:
 @click.option("--steps", type=click.IntRange(0, 20), default=0, help="With --qa: answer through IRCoT with up to N reasoning steps.")
 @click.option("--llm-base-url", help="With --qa: OpenAI-compatible server of the reader (overrides [reader]).")
 @click.option("--llm-model", help="With --qa: the reader's model name (overrides [reader]).")
+@click.option("--failures", "failures_path", type=click.Path(path_type=Path),
+              help="Write every question with a gold passage outside the top 10 (gold ranks, seeds, facts) as JSON Lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
 def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: list[int],
                  index_dir: Path | None, cache_dir: Path | None, out: Path | None, qa: bool, answers_path: Path | None, steps: int,
-                 llm_base_url: str | None, llm_model: str | None, as_json: bool, quiet: bool) -> None:
+                 llm_base_url: str | None, llm_model: str | None, failures_path: Path | None, as_json: bool, quiet: bool) -> None:
     """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json);
     with --qa, also the reader's answer EM and F1 (best over the gold answer and its aliases).
 
@@ -519,7 +530,8 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
     _check_index_path(index_dir)
     answering = qa_options(config.reader, qa, answers_path, steps, llm_base_url, llm_model)
-    report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), qa=answering)
+    report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), qa=answering,
+                      failures_path=failures_path)
     if out:
         write_report(report, out)
     if as_json:
