@@ -340,3 +340,16 @@ def test_fuzz_odd_but_valid_questions_never_fail(fuzz_target: tuple[TestClient, 
         assert 400 <= response.status_code < 500, (question, response.text)
         _error(response, response.status_code)
     _unchanged(client, index_dir, before)
+
+
+def test_query_explain_writes_the_svg(demo_index_path: Path, demo_index, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hipporag_like.cli import main
+
+    out = tmp_path / "why.svg"
+    result = CliRunner().invoke(main, ["query", SHOWCASE, "--index", str(demo_index_path), "-k", "3", "--explain", str(out)])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text(encoding="utf-8")
+    xml.dom.minidom.parseString(svg)
+    assert all(s.phrase in svg for s in demo_index.retrieve(SHOWCASE, k=3).passages[0].why.seed_phrases)
