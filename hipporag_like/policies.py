@@ -10,15 +10,15 @@ They use only the index's public questions (`has_passage`, `passage_ids_by_title
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
 from .corpus import Passage, ReadReport, source_key
+from .config import ChunkingConfig, PipelineConfig
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .config import ChunkingConfig, PipelineConfig
     from .extraction.base import Extractor
 
 
@@ -174,16 +174,29 @@ def failure_message(count: int, retry_hint: str) -> str:
 __all__ = ["plan_replacements", "ids_for_sources", "plan_insert", "passages_of_sources", "read_sources", "plan_sync", "FailedPassage", "failed_passages", "failure_message", "PassageLookup"]
 
 
-def insert_extractor(config: PipelineConfig, cache_dir: Path | None, *, openie_file: Path | None = None, kind: str | None = None,
-                     base_url: str | None = None, model: str | None = None) -> Extractor | None:
-    """The extractor for passages added to an index: the index's own unless the caller names
-    another (an OpenIE file holding the new passages, or an LLM); None means the index's."""
-    if not (openie_file or kind or base_url or model):
+def extraction_config(config: PipelineConfig, *, openie_file: Path | None = None, kind: str | None = None,
+                      base_url: str | None = None, model: str | None = None) -> PipelineConfig:
+    """The pipeline for passages added to an index: the index's own, with the extractor the
+    caller names on top (an OpenIE file holding the new passages, or an LLM)."""
+    if openie_file:
+        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
+    return config.with_overrides("extractor", kind=kind, base_url=base_url, model=model)
+
+
+def reading_chunking(config: PipelineConfig) -> ChunkingConfig:
+    """How documents are cut while reading for this pipeline. An OpenIE file names its passages
+    by their whole text, so with triples from a file nothing is cut (a cut record would match no
+    entry of the file)."""
+    if config.extractor.kind == "openie":
+        return replace(config.chunking, enabled=False)
+    return config.chunking
+
+
+def insert_extractor(config: PipelineConfig, cache_dir: Path | None, changed: bool) -> Extractor | None:
+    """The extractor for the added passages when the caller changed it; None means the index's."""
+    if not changed:
         return None
     from .cache import KeyValueCache, default_cache_dir
     from .extraction.factory import make_extractor
 
-    if openie_file:
-        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
-    config = config.with_overrides("extractor", kind=kind, base_url=base_url, model=model)
     return make_extractor(config.extractor, cache=KeyValueCache(cache_dir or default_cache_dir()))

@@ -228,3 +228,13 @@ def test_insert_takes_triples_from_an_openie_file(idx, tmp_path):
     with Index.open(idx) as index:
         assert ("orla venn", "built", "brannock mill") in set(index.data.facts.triples)
         assert index.manifest["extractor"]["fingerprint"].startswith("openie")
+
+
+def test_records_stay_whole_when_triples_come_from_a_file(tmp_path):
+    """An OpenIE file names passages by their whole text: a long record is never cut then."""
+    from hipporag_like import PipelineConfig
+    from hipporag_like.policies import reading_chunking
+
+    openie = PipelineConfig().with_overrides("extractor", kind="openie", openie_file=str(tmp_path / "o.json"))
+    assert reading_chunking(openie).enabled is False
+    assert reading_chunking(PipelineConfig()).enabled is True
