@@ -26,7 +26,11 @@ test: install
 	$(BIN)/pytest -q
 
 bench: install
+	@echo "machine: $$(nproc) cores; numbers from a shared machine are noisy"
 	$(BIN)/python eval/run_benchmarks.py
+	$(BIN)/python eval/compare_walks.py
+	$(BIN)/python eval/bench_scale.py --sizes 2000,20000,100000 --json eval/scale.json
+	$(BIN)/python eval/bench_synonymy.py --phrases 100000 --out eval/synonymy.md
 	$(BIN)/python eval/bench_lifecycle.py
 	$(BIN)/python eval/bench_extraction.py
 
