@@ -16,6 +16,7 @@ from ..progress import QUIET, Progress
 from ..retrieval import MODES
 from ..store import read_manifest
 from .datasets import Dataset, load_dataset
+from .failures import failure_record, write_failures
 from .metrics import RECALL_KS, latency_summary, mean_recall
 from .qa import QAOptions, answer_questions, write_answers
 
@@ -87,6 +88,7 @@ def evaluate(
     cache_dir: str | Path | None = None,
     progress: Progress = QUIET,
     qa: QAOptions | None = None,
+    failures_path: str | Path | None = None,
 ) -> EvalReport:
     dataset = load_dataset(dataset_dir)
     if qa is not None:
@@ -98,7 +100,8 @@ def evaluate(
         Index.build(dataset.passages, index_dir, config, cache_dir=cache_dir, progress=progress).close()
         index_seconds = round(time.monotonic() - started, 2)
     started = time.monotonic()
-    results, answers = [], []
+    results, answers, failures = [], [], []
+    titles = {p.id: p.title for p in dataset.passages}
     with Index.open(index_dir, retrieval=config.retrieval) as index:
         index.retrieve(dataset.questions[0].text, k=1, mode="dense")  # load models before timing
         for mode in ordered_modes(modes, config.retrieval.mode):
@@ -109,6 +112,7 @@ def evaluate(
                     result = index.retrieve(question.text, k=max(RECALL_KS), mode=mode)
                     latencies.append(time.perf_counter() - t0)
                     rankings.append([p.id for p in result.passages])
+                    failures.append(failure_record(question, result, titles))
                     bar.update()
             recall = mean_recall(rankings, [q.gold_ids for q in dataset.questions])
             results.append(ModeResult(mode, {str(k): round(v, 2) for k, v in recall.items()}, latency_summary(latencies)))
@@ -117,6 +121,8 @@ def evaluate(
         manifest = index.manifest
     if qa is not None and qa.answers_path is not None:
         write_answers(qa.answers_path, answers)
+    if failures_path is not None:
+        write_failures(failures_path, [f for f in failures if f is not None])
     return EvalReport(
         dataset=dataset.name,
         questions=len(dataset.questions),

@@ -1,0 +1,44 @@
+"""`eval --failures FILE`: the questions a mode missed, to read case by case.
+
+One JSON object per line, for every (mode, question) with a gold passage outside the top
+`cutoff` (10): the gold passages' titles and ranks (null: not in the retrieved list), the top
+passages' titles, and the seeds and facts the walk started from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..results import RetrievalResult
+
+CUTOFF = 10
+
+
+def failure_record(question: Any, result: RetrievalResult, titles: dict[str, str], cutoff: int = CUTOFF) -> dict[str, Any] | None:
+    """The record of one question whose gold passages are not all in the top `cutoff`, else None."""
+    ranks = {p.id: rank for rank, p in enumerate(result.passages, start=1)}
+    gold = [{"title": titles.get(g, g), "rank": ranks.get(g)} for g in question.gold_ids]
+    if all(g["rank"] is not None and g["rank"] <= cutoff for g in gold):
+        return None
+    return {
+        "mode": result.mode,
+        "question_id": question.id,
+        "question": question.text,
+        "gold": gold,
+        "top": [p.title for p in result.passages[:cutoff]],
+        "seeds": [[s.phrase, s.weight] for s in result.seed_phrases],
+        "facts": [[f.subject, f.relation, f.object, f.score] for f in result.facts],
+    }
+
+
+def write_failures(path: str | Path, records: Sequence[dict[str, Any]]) -> None:
+    """Write the records as JSON Lines, replacing the file atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    tmp.replace(path)
