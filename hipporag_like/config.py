@@ -85,6 +85,16 @@ class RetrievalConfig:
     fact_passage_weight: float = 0.3
     hybrid_fact_top_k: int = 3
     lexical_weight: float = 0.5
+    # hybrid-2hop (second_hop.py): after the hybrid walk, the second_hop_facts facts of its best
+    # second_hop_passages passages closest to the question seed the phrases they name that are
+    # not seeds yet (weight second_hop_weight x cosine x specificity); a second walk ranks the
+    # passages below the first walk's best second_hop_keep, which stay on top.
+    second_hop_passages: int = 5
+    second_hop_facts: int = 3
+    second_hop_weight: float = 1.0
+    second_hop_keep: int = 1  # the first walk's best passages kept on top, in order
+    second_hop_chain: bool = True  # only facts going on from a seed phrase to a new one
+    second_hop_residual: bool = True  # score facts against the question minus its seed phrases
     # The walk: "push" (forward push: touches only where the walk's mass goes; the default
     # since it kept Recall@k and the top 10 of exact PPR on 99-100% of the benchmark questions
     # at push_epsilon 1e-7, eval/walks.md), "exact" (igraph PRPACK over the whole graph), or
@@ -214,7 +224,7 @@ def _section(kind: type, data: Any, where: str) -> Any:
 
 
 # Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
-MODES = ("hybrid", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
+MODES = ("hybrid", "hybrid-2hop", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
 PPR_METHODS = ("auto", "exact", "push")
 CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES, "ppr": PPR_METHODS}
 KIND_CHOICES: dict[str, tuple[str, ...]] = {
@@ -226,8 +236,9 @@ KIND_CHOICES: dict[str, tuple[str, ...]] = {
 OPEN_UNIT = ("damping",)  # strictly between 0 and 1
 UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
-            "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k")
-NON_NEGATIVE = ("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+            "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
+            "second_hop_passages", "second_hop_facts")
+NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,

@@ -23,6 +23,7 @@ from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, push_ppr
 from .ranking import fact_phrase_weights, min_max, top_k
+from .second_hop import second_walk
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import Version
 from .text import normalize_phrase
@@ -175,13 +176,15 @@ class Retriever:
         if mode == "ppr-entity":
             seeds = self.entity_seeds(question)
         else:
-            seeds = self.fact_seeds(query_vector, dense, self.relevance(question, dense) if mode == "hybrid" else None)
+            seeds = self.fact_seeds(query_vector, dense, self.relevance(question, dense) if mode.startswith("hybrid") else None)
         if seeds.reset[self.n_passages :].sum() <= 0:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)
         if mode == "ppr-entity":
             seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight * self.passage_live
         walk = self.walk(seeds.reset)[: self.n_passages]
+        if mode == "hybrid-2hop":  # one more walk from the first one's best passages (second_hop.py)
+            walk = second_walk(self, query_vector, seeds, walk)
         return self._result(question, mode, walk, dense, seeds, k)
 
     # -- explanation -------------------------------------------------------------------------

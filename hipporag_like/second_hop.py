@@ -1,0 +1,120 @@
+"""The second hop without an LLM (mode `hybrid-2hop`): a training-free analogue of IRCoT.
+
+A two-hop question ("Where was the director of Blind Harbour born?") usually reaches the first
+passage (Blind Harbour) on the first walk; the bridge entity's own article (the director's)
+is then only one of many neighbours. So, after the first walk:
+1. take the best `second_hop_passages` passages it ranked;
+2. score every fact extracted from them by cosine to the question vector (already encoded:
+   no new encoding; with `second_hop_residual`, the question minus its projection on the seed
+   phrases' vectors, i.e. the relation still to travel), leaving out the facts that seeded the first walk and those naming no new
+   phrase (with `second_hop_chain`, also those not touching a seed phrase: a hop goes on from
+   where the first one started, e.g. (Blind Harbour, directed by, Orrin Vale));
+3. the best `second_hop_facts` facts seed the phrases they name that are not seeds yet,
+   each with weight `second_hop_weight` x cosine x the phrase's specificity;
+4. walk again from the first reset plus these seeds; the first walk's best `second_hop_keep`
+   passages stay on top, in their order, and the second walk ranks the rest.
+One extra walk and a few dozen dot products per query.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .ranking import top_k
+
+if TYPE_CHECKING:
+    from .retrieval import Retriever
+
+# Per retriever (one opened version): passage row -> the fact rows extracted from it (CSR).
+_PASSAGE_FACTS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+
+
+def passage_facts(retriever: "Retriever") -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, facts): the inverse of the version's fact -> passages map, built once."""
+    if retriever not in _PASSAGE_FACTS:
+        derived = retriever.derived
+        counts = np.diff(np.asarray(derived.fact_indptr))
+        facts = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        passages = np.asarray(derived.fact_passages, dtype=np.int64)
+        order = np.argsort(passages, kind="stable")
+        indptr = np.zeros(retriever.n_passages + 1, dtype=np.int64)
+        np.cumsum(np.bincount(passages, minlength=retriever.n_passages), out=indptr[1:])
+        _PASSAGE_FACTS[retriever] = (indptr, facts[order])
+    return _PASSAGE_FACTS[retriever]
+
+
+def stored_vectors(retriever: "Retriever", kind: str, rows: Any) -> np.ndarray:
+    """The stored (unit) vectors of the given global rows of `kind` (facts, phrases)."""
+    version = retriever.version
+    found = []
+    for row in rows:
+        segment, local = version.locate(kind, int(row))
+        found.append(np.asarray(segment.vectors(kind)[local], dtype=np.float32))
+    return np.vstack(found) if found else np.zeros((0, 0), dtype=np.float32)
+
+
+def remaining_question(retriever: "Retriever", query_vector: np.ndarray, seeded: set[int]) -> np.ndarray:
+    """The question vector minus its projection on the seed phrases' vectors: what the entities
+    the first walk started from do not explain ("where was the director ... born")."""
+    q = np.asarray(query_vector, dtype=np.float64)
+    if not seeded:
+        return q
+    basis, _ = np.linalg.qr(stored_vectors(retriever, "phrases", sorted(seeded)).astype(np.float64).T)
+    rest = q - basis @ (basis.T @ q)
+    norm = float(np.linalg.norm(rest))
+    return rest / norm if norm > 1e-9 else q
+
+
+def bridge_facts(retriever: "Retriever", query_vector: np.ndarray, first_walk: np.ndarray, used: set[int],
+                 seeded: set[int]) -> list[tuple[int, float]]:
+    """The facts of the first walk's best passages closest to the question, best first. With
+    `second_hop_chain`, only facts that go on from a seeded phrase to a phrase not seeded yet
+    (the hop continues from where the first walk started)."""
+    config = retriever.config
+    ranked = np.where(retriever.passage_live, first_walk, -np.inf)
+    top = top_k(ranked, config.second_hop_passages)
+    indptr, facts = passage_facts(retriever)
+    candidates = np.unique(np.concatenate([facts[indptr[p] : indptr[p + 1]] for p in top] or [np.zeros(0, dtype=np.int64)]))
+    def continues(fact: int) -> bool:
+        ends = set(retriever.fact_phrases(fact))
+        return bool(ends - seeded) and (not config.second_hop_chain or bool(ends & seeded))
+
+    candidates = np.array([f for f in candidates if retriever.fact_live[f] and int(f) not in used and continues(int(f))], dtype=np.int64)
+    if candidates.size == 0:
+        return []
+    question = remaining_question(retriever, query_vector, seeded) if config.second_hop_residual else query_vector
+    scores = stored_vectors(retriever, "facts", candidates) @ np.asarray(question, dtype=np.float32)
+    best = top_k(scores.astype(np.float64), config.second_hop_facts)
+    return [(int(candidates[i]), float(scores[i])) for i in best]
+
+
+def second_walk(retriever: "Retriever", query_vector: np.ndarray, seeds: Any, first_walk: np.ndarray) -> np.ndarray:
+    """Passage scores of the second walk; `seeds` (the first walk's) gains the new facts and phrases."""
+    config = retriever.config
+    hits = bridge_facts(retriever, query_vector, first_walk, {f for f, _ in seeds.facts}, set(seeds.phrase_weights))
+    reset = np.array(seeds.reset, dtype=np.float64)
+    first_seeds = set(seeds.phrase_weights)
+    added = False
+    for fact, score in hits:
+        for phrase in set(retriever.fact_phrases(fact)):
+            if phrase in first_seeds or not retriever.phrase_live[phrase]:
+                continue
+            weight = config.second_hop_weight * max(score, 0.0) * float(retriever.specificity[phrase])
+            if weight <= 0:
+                continue
+            reset[retriever.n_passages + phrase] += weight
+            seeds.phrase_weights[phrase] = seeds.phrase_weights.get(phrase, 0.0) + weight
+            added = True
+    seeds.facts.extend(hits)
+    if not added:
+        return first_walk
+    second = retriever.walk(reset)[: retriever.n_passages]
+    keep = top_k(np.where(retriever.passage_live, first_walk, -np.inf), config.second_hop_keep)
+    if keep.size:
+        # The first walk's best passages stay first, in their order: the hop adds, never displaces.
+        second = np.array(second, dtype=np.float64)
+        second[keep] = float(second.max()) + 1.0 + np.arange(keep.size, 0, -1, dtype=np.float64)
+    return second
