@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
+from .corpus import Passage
 from .extraction.base import Extraction, Triple
+from .tables import relation_pairs
+
+if TYPE_CHECKING:
+    from .store import Version
 
 RELATION, PASSAGE, SYNONYMY = 0, 1, 2
 EDGE_KINDS = {RELATION: "relation", PASSAGE: "passage", SYNONYMY: "synonymy"}
@@ -67,3 +74,40 @@ class IndexData:
     phrases: Phrases
     facts: Facts
     edges: Edges
+
+
+def materialize(version: Version, title_edge_weight: float) -> IndexData:
+    """Live rows renumbered densely, edges with their kinds, as the export format wants."""
+    t = version.tables
+    live_p = np.flatnonzero(t.passage_live)
+    live_n = np.flatnonzero(t.phrase_live())
+    live_f = np.flatnonzero(t.fact_live())
+    new_p = {int(r): i for i, r in enumerate(live_p)}
+    new_n = {int(r): i for i, r in enumerate(live_n)}
+    passages, extractions = [], []
+    for r in live_p:
+        row, ext = version.line("passages", int(r)), version.line("extractions", int(r))
+        passages.append(Passage.from_row(row))
+        extractions.append(Extraction(row["id"], tuple(ext["entities"]), tuple(tuple(x) for x in ext["triples"]), ext.get("dropped_triples", 0)))
+    held: dict[int, list[int]] = {int(n): [] for n in live_n}
+    for p, n in zip(t.mention_passage.tolist(), t.mention_phrase.tolist()):
+        held[n].append(new_p[p])
+    fact_passages = [sorted({new_p[int(p)] for p in version.derived.fact_passages[version.derived.fact_indptr[f]:version.derived.fact_indptr[f + 1]]}) for f in live_f]
+    p_count = len(live_p)
+    src, dst, weight, kind = [], [], [], []
+    for p, n, title in zip(t.mention_passage.tolist(), t.mention_phrase.tolist(), t.mention_title.tolist()):
+        src.append(new_p[p]), dst.append(p_count + new_n[n]), weight.append(title_edge_weight if title and title_edge_weight > 0 else 1.0), kind.append(PASSAGE)
+    rel_a, rel_b, rel_w = relation_pairs(t)
+    related = set(zip(rel_a.tolist(), rel_b.tolist()))
+    for a, b, w in zip(rel_a.tolist(), rel_b.tolist(), rel_w.tolist()):
+        src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(RELATION)
+    for a, b, w in zip(t.syn_a.tolist(), t.syn_b.tolist(), t.syn_score.tolist()):
+        if (a, b) not in related:
+            src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(SYNONYMY)
+    return IndexData(
+        passages=passages,
+        extractions=extractions,
+        phrases=Phrases([version.line("phrases", int(n)) for n in live_n], [sorted(held[int(n)]) for n in live_n]),
+        facts=Facts([tuple(version.line("facts", int(f))) for f in live_f], fact_passages),  # type: ignore[misc]
+        edges=Edges(np.array(src, np.int64), np.array(dst, np.int64), np.array(weight, np.float64), np.array(kind, np.int8)),
+    )

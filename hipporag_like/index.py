@@ -11,9 +11,6 @@ folder (`folder.py`): it stages one new segment and a new version, and commits i
 
 from __future__ import annotations
 
-import json
-import shutil
-import sys
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -29,17 +26,17 @@ from .compaction import compact_staged, needs_compaction
 from .config import LLM_KINDS, EmbedderConfig, PipelineConfig, RetrievalConfig
 from .corpus import Passage
 from .embedding import Embedder, make_embedder
-from .errors import HippoError, IndexFormatError, InputError
-from .extraction.base import Extraction, Extractor
+from .errors import IndexFormatError, InputError
+from .extraction.base import Extractor
 from .folder import IndexWriter
-from .graph import PASSAGE, RELATION, SYNONYMY, Edges, Facts, IndexData, Phrases
+from .retirement import retire_unlisted
+from .graph import IndexData, materialize
 from .progress import QUIET, Progress
 from .results import RetrievalResult
 from .retrieval import Retriever
-from .segments import SEGMENTS_DIR, VECTOR_KINDS
-from .store import Version, open_version, read_manifest_file
-from .tables import relation_pairs
-from .vectorstore.base import RetiredSegment, VectorStore
+from .segments import VECTOR_KINDS
+from .store import Version, open_version
+from .vectorstore.base import VectorStore
 from .vectorstore.factory import open_vector_store
 
 
@@ -246,43 +243,6 @@ class Index:
         self.close()
 
 
-def materialize(version: Version, title_edge_weight: float) -> IndexData:
-    """Live rows renumbered densely, edges with their kinds, as the export format wants."""
-    t = version.tables
-    live_p = np.flatnonzero(t.passage_live)
-    live_n = np.flatnonzero(t.phrase_live())
-    live_f = np.flatnonzero(t.fact_live())
-    new_p = {int(r): i for i, r in enumerate(live_p)}
-    new_n = {int(r): i for i, r in enumerate(live_n)}
-    passages, extractions = [], []
-    for r in live_p:
-        row, ext = version.line("passages", int(r)), version.line("extractions", int(r))
-        passages.append(Passage.from_row(row))
-        extractions.append(Extraction(row["id"], tuple(ext["entities"]), tuple(tuple(x) for x in ext["triples"]), ext.get("dropped_triples", 0)))
-    held: dict[int, list[int]] = {int(n): [] for n in live_n}
-    for p, n in zip(t.mention_passage.tolist(), t.mention_phrase.tolist()):
-        held[n].append(new_p[p])
-    fact_passages = [sorted({new_p[int(p)] for p in version.derived.fact_passages[version.derived.fact_indptr[f]:version.derived.fact_indptr[f + 1]]}) for f in live_f]
-    p_count = len(live_p)
-    src, dst, weight, kind = [], [], [], []
-    for p, n, title in zip(t.mention_passage.tolist(), t.mention_phrase.tolist(), t.mention_title.tolist()):
-        src.append(new_p[p]), dst.append(p_count + new_n[n]), weight.append(title_edge_weight if title and title_edge_weight > 0 else 1.0), kind.append(PASSAGE)
-    rel_a, rel_b, rel_w = relation_pairs(t)
-    related = set(zip(rel_a.tolist(), rel_b.tolist()))
-    for a, b, w in zip(rel_a.tolist(), rel_b.tolist(), rel_w.tolist()):
-        src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(RELATION)
-    for a, b, w in zip(t.syn_a.tolist(), t.syn_b.tolist(), t.syn_score.tolist()):
-        if (a, b) not in related:
-            src.append(p_count + new_n[a]), dst.append(p_count + new_n[b]), weight.append(w), kind.append(SYNONYMY)
-    return IndexData(
-        passages=passages,
-        extractions=extractions,
-        phrases=Phrases([version.line("phrases", int(n)) for n in live_n], [sorted(held[int(n)]) for n in live_n]),
-        facts=Facts([tuple(version.line("facts", int(f))) for f in live_f], fact_passages),  # type: ignore[misc]
-        edges=Edges(np.array(src, np.int64), np.array(dst, np.int64), np.array(weight, np.float64), np.array(kind, np.int8)),
-    )
-
-
 def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[str], options: WriteOptions, *,
            rebuild: bool = False, compact: bool = False) -> ChangeSummary:
     """Stage and commit one change (a full build when `rebuild`), then retire what no kept
@@ -322,7 +282,7 @@ def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[
                 base.close()
                 base = None
             writer.commit()
-            _retire(writer, config)
+            retire_unlisted(writer, config)
     finally:
         if store is not None:
             store.close()
@@ -330,45 +290,6 @@ def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[
             base.close()
         cache.close()
     return summary
-
-
-def _retire(writer: IndexWriter, config: PipelineConfig) -> None:
-    """Remove versions older than the previous one, then segments no kept version lists, and the
-    store's copies of them (with the store settings of the version that used them)."""
-    try:
-        index_dir = writer.index_dir
-        kept: set[str] = set()
-        for name in {p.name for p in index_dir.glob("v*")} - {p.name for p in writer.retired_versions}:
-            kept.update(e["name"] for e in read_manifest_file(index_dir / name)["segments"])
-        stores: dict[str, tuple[dict[str, Any], str]] = {}
-        for old in writer.retired_versions:
-            try:
-                manifest = read_manifest_file(old)
-                stores[json.dumps(manifest["config"].get("vectors", {}), sort_keys=True)] = (manifest["config"].get("vectors", {}), manifest["vectors"].get("prefix", ""))
-            except HippoError:
-                pass
-            shutil.rmtree(old, ignore_errors=True)
-        retired: list[RetiredSegment] = []
-        for folder in (index_dir / SEGMENTS_DIR).glob("seg-*"):
-            if folder.name not in kept:
-                retired.append((folder.name, _vector_digests(folder)))
-                shutil.rmtree(folder, ignore_errors=True)
-        if retired:
-            for vectors, prefix in stores.values() or [(None, "")]:
-                vectors_config = config.vectors if vectors is None else PipelineConfig.from_dict({"vectors": vectors}).vectors
-                store = open_vector_store(vectors_config, [], prefix)
-                store.retire(retired)
-                store.close()
-    except Exception as exc:  # noqa: BLE001 - the write is committed; leftovers go next time
-        print(f"warning: committed, but could not clean up old versions: {str(exc)[:120]}", file=sys.stderr)
-
-
-def _vector_digests(folder: Path) -> dict[str, str]:
-    try:
-        files = json.loads((folder / "segment.json").read_text(encoding="utf-8"))["files"]
-        return {kind: str(files[f"vectors.{kind}.npy"]["sha256"]) for kind in VECTOR_KINDS}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 __all__ = ["Index", "ChangeSummary"]
