@@ -102,3 +102,11 @@ def test_a_role_noun_with_a_name_is_not_the_title(nlp):
 
 def test_rules_version_is_in_the_fingerprint():
     assert f"rules-{RULES_VERSION}" in SpacyExtractor().fingerprint and RULES_VERSION != "1"
+
+
+def test_conjoined_participles_share_the_subject(nlp):
+    found = facts(nlp, "Blind Harbour is a 1950 American drama film directed by John Ford and starring Henry Fonda and Jane Darwell.")
+    assert {("blind harbour", "directed by", "john ford"), ("blind harbour", "starring", "henry fonda"),
+            ("blind harbour", "starring", "jane darwell")} <= found
+    found = facts(nlp, "Blind Harbour is a 2004 song written by Max Martin and recorded by Dana Holt for her second album.")
+    assert {("blind harbour", "written by", "max martin"), ("blind harbour", "recorded by", "dana holt")} <= found

