@@ -85,6 +85,11 @@ _ST_MODELS: dict[str, Any] = {}
 # leaves a margin for long texts, where the two are level. Index batches
 # (chunks of up to 512 passages, phrases or facts) stay on torch, where passages are as fast.
 ONNX_MAX_TEXTS = 32
+# Index batches of short strings (phrases, "subject relation object" facts) also go to ONNX
+# Runtime, sorted by length in chunks of 64 (512 short phrases: 3.1-4.0 s against torch's
+# 7.8-12.9 s above); passages stay on torch, where the two are level.
+SHORT_TEXT_CHARS = 200
+SHORT_TEXT_CHUNK = 64
 _ONNX_FORMAT = 1  # part of the cache key: bump it whenever the exported graph changes
 _ONNX_MIN_COSINE = 0.9999
 _ONNX_PROBES = (
@@ -330,11 +335,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) <= self.onnx_max_texts:
+        short = self.onnx_max_texts > 0 and max(len(t) for t in texts) <= SHORT_TEXT_CHARS
+        if len(texts) <= self.onnx_max_texts or short:
             encoder = self.query_encoder()
             if encoder is not None:
                 try:
-                    return encoder.encode(texts)
+                    return encoder.encode(texts) if len(texts) <= self.onnx_max_texts else _sorted_chunks(encoder, texts)
                 except Exception as exc:  # never fail a query because of the fast path
                     _QUERY_ENCODERS[self.model] = None
                     _warn_once(f"fast question encoding failed, using torch ({type(exc).__name__}: {str(exc)[:160]})")
@@ -346,6 +352,19 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
         return _normalise(vectors)
+
+
+def _sorted_chunks(encoder: QueryEncoder, texts: Sequence[str]) -> np.ndarray:
+    """Encode many short texts in chunks of similar length (little padding), in their order."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.zeros((len(texts), 0), dtype=np.float32)
+    for start in range(0, len(texts), SHORT_TEXT_CHUNK):
+        rows = order[start : start + SHORT_TEXT_CHUNK]
+        vectors = encoder.encode([texts[i] for i in rows])
+        if out.shape[1] == 0:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+    return out
 
 
 @dataclass

@@ -201,3 +201,16 @@ def test_a_failing_onnx_run_falls_back_to_torch(embedder, monkeypatch, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "fell over" in lines[0]
     assert embedding._QUERY_ENCODERS[MINILM] is None  # disabled for the rest of the process
+
+
+def test_many_short_texts_go_through_onnx_in_order_and_match_torch():
+    """Index batches of phrases and facts take the ONNX path in length-sorted chunks; the
+    vectors come back in the caller's order and match torch's."""
+    from hipporag_like.embedding import SHORT_TEXT_CHUNK, SentenceTransformerEmbedder
+
+    texts = [f"phrase number {i} " + "x" * (i % 17) for i in range(SHORT_TEXT_CHUNK * 2 + 5)]
+    embedder = SentenceTransformerEmbedder()
+    fast = embedder.embed(texts)
+    reference = embedder.torch_embed(texts)
+    assert fast.shape == reference.shape
+    assert float(np.min(np.sum(fast * reference, axis=1))) >= 0.9999
