@@ -244,7 +244,8 @@ NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
 # a timer or a float sum downstream (a huge top-k used to pass here and fail every query).
 MAXIMUM: dict[str, float] = {
-    **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k"), 10_000),  # ranked lists
+    **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k",
+                     "second_hop_passages", "second_hop_facts", "second_hop_keep"), 10_000),  # ranked lists
     "concurrency": 1024,  # requests in flight
     "timeout_s": 86_400,  # one day per request
     "max_retries": 100,
@@ -257,7 +258,7 @@ MAXIMUM: dict[str, float] = {
     "max_record_tokens": 1_000_000,
     "ppr_exact_below": 1_000_000_000,
     "k": 100,  # passages in one reader prompt
-    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight"), 1000),  # weights
+    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "second_hop_weight"), 1000),  # weights
 }
 
 
