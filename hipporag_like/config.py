@@ -95,12 +95,13 @@ class RetrievalConfig:
     second_hop_keep: int = 1  # the first walk's best passages kept on top, in order
     second_hop_chain: bool = True  # only facts going on from a seed phrase to a new one
     second_hop_residual: bool = True  # score facts against the question minus its seed phrases
-    # The walk: "push" (forward push: touches only where the walk's mass goes; the default
-    # since it kept Recall@k and the top 10 of exact PPR on 99-100% of the benchmark questions
-    # at push_epsilon 1e-7, eval/walks.md), "exact" (igraph PRPACK over the whole graph), or
-    # "auto": exact below ppr_exact_below nodes, push above.
-    ppr: str = "push"
-    push_epsilon: float = 1e-7
+    # The walk: "auto" runs exact PPR (igraph PRPACK) below ppr_exact_below graph nodes and
+    # forward push above, where exact costs the whole graph per query; "exact" and "push" force
+    # one. Push at 1e-7 matched exact's top 10 on 99-100% of benchmark questions but cost as much
+    # as exact at 128k nodes; at 1e-6 it is several times faster there and agreed on 88-93%
+    # (eval/walks.md, eval/scale.md), so it is used only where exact is too slow.
+    ppr: str = "auto"
+    push_epsilon: float = 1e-6
     ppr_exact_below: int = 50000
 
 
