@@ -23,6 +23,7 @@ import json
 import mmap
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -139,6 +140,7 @@ class Segment:
             raise IndexFormatError(f"{path}: damaged segment manifest") from None
         self._maps: dict[str, mmap.mmap | bytes] = {}
         self._offsets: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # a server's request threads share one opened index
 
     # -- integrity ---------------------------------------------------------------------------
     def check_sizes(self) -> None:
@@ -176,13 +178,17 @@ class Segment:
 
     # -- lines -------------------------------------------------------------------------------
     def _map(self, kind: str) -> mmap.mmap | bytes:
-        if kind not in self._maps:
-            path = self.folder / f"{kind}.jsonl"
-            with path.open("rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                self._maps[kind] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-            self._offsets[kind] = self.array(f"{kind}.offsets.npy", mmap_mode=None)
-        return self._maps[kind]
+        data = self._maps.get(kind)
+        if data is None:
+            with self._lock:
+                if kind not in self._maps:
+                    path = self.folder / f"{kind}.jsonl"
+                    self._offsets[kind] = self.array(f"{kind}.offsets.npy", mmap_mode=None)  # before the map: readers check the map
+                    with path.open("rb") as handle:
+                        size = os.fstat(handle.fileno()).st_size
+                        self._maps[kind] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+                data = self._maps[kind]
+        return data
 
     def line(self, kind: str, row: int) -> Any:
         data = self._map(kind)
@@ -196,7 +202,8 @@ class Segment:
             raise IndexFormatError(f"{self.folder / kind}.jsonl:{row + 1}: damaged index file") from None
 
     def close(self) -> None:
-        for data in self._maps.values():
-            if isinstance(data, mmap.mmap):
-                data.close()
-        self._maps.clear()
+        with self._lock:
+            for data in self._maps.values():
+                if isinstance(data, mmap.mmap):
+                    data.close()
+            self._maps.clear()

@@ -238,3 +238,18 @@ def test_records_stay_whole_when_triples_come_from_a_file(tmp_path):
     openie = PipelineConfig().with_overrides("extractor", kind="openie", openie_file=str(tmp_path / "o.json"))
     assert reading_chunking(openie).enabled is False
     assert reading_chunking(PipelineConfig()).enabled is True
+
+
+def test_threads_share_one_freshly_opened_index(idx):
+    """A server's request threads query one opened index at once: its lazy parts (line maps,
+    shards, BM25) must come up once and safely."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Index.open(idx) as index:
+        def ask(mode: str) -> list[str]:
+            return [p.id for p in index.retrieve(SHOWCASE, k=5, mode=mode).passages]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(ask, [m for m in MODES for _ in range(4)]))
+        for mode, group in zip(MODES, [answers[i:i + 4] for i in range(0, len(answers), 4)]):
+            assert all(a == group[0] and len(a) == 5 for a in group), mode

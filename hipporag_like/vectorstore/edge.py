@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import shutil
 from pathlib import Path
 from typing import Any, Iterable
@@ -39,6 +40,7 @@ class EdgeVectorStore:
         self._parts: dict[str, list[tuple[int, int, Path]]] = {c: [] for c in COLLECTIONS}  # (first row, size, shard path)
         self._segments: list[Segment] = []
         self._shards: dict[Path, Any] = {}
+        self._lock = threading.Lock()  # request threads of a server share one store
         for segment in segments:
             self.add_segment(segment, build=False)
 
@@ -89,6 +91,14 @@ class EdgeVectorStore:
         return shard_dir
 
     def _shard(self, collection: str, index: int) -> Any:
+        start, size, shard_dir = self._parts[collection][index]
+        shard = self._shards.get(shard_dir)
+        if shard is not None:
+            return shard
+        with self._lock:
+            return self._load_shard(collection, index)
+
+    def _load_shard(self, collection: str, index: int) -> Any:
         start, size, shard_dir = self._parts[collection][index]
         if shard_dir not in self._shards:
             segment = self._segments[index]
