@@ -27,8 +27,8 @@ DATA = Path(os.environ.get("HIPPORAG_DATASETS", ROOT.parent / "shared" / "datase
 
 RUNS = {
     "musique_100-gpt35-openie": "musique_100",
-    "musique_100-spacy-rules2": "musique_100",
-    "hotpotqa_100-spacy-rules2": "hotpotqa_100",
+    "musique_100-spacy-rules3": "musique_100",
+    "hotpotqa_100-spacy-rules3": "hotpotqa_100",
     "musique_100-spacy": "musique_100",  # rules-1, the benchmark index
     "hotpotqa_100-spacy": "hotpotqa_100",
 }
@@ -45,6 +45,8 @@ VARIANTS: list[tuple[str, str, dict]] = [
     ("2hop w4", "hybrid-2hop", {"second_hop_weight": 4.0}),
     ("2hop f5", "hybrid-2hop", {"second_hop_facts": 5}),
     ("2hop p3", "hybrid-2hop", {"second_hop_passages": 3}),
+    ("2hop titles only", "hybrid-2hop", {"second_hop_titles": True}),
+    ("2hop titles only, w2", "hybrid-2hop", {"second_hop_titles": True, "second_hop_weight": 2.0}),
 ]
 KS = (1, 2, 5, 10, 20)
 

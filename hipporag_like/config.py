@@ -95,6 +95,7 @@ class RetrievalConfig:
     second_hop_keep: int = 1  # the first walk's best passages kept on top, in order
     second_hop_chain: bool = True  # only facts going on from a seed phrase to a new one
     second_hop_residual: bool = True  # score facts against the question minus its seed phrases
+    second_hop_titles: bool = False  # seed only new phrases that are some passage's title
     # The walk: "auto" runs exact PPR (igraph PRPACK) below ppr_exact_below graph nodes and
     # forward push above, where exact costs the whole graph per query; "exact" and "push" force
     # one. Push at 1e-7 matched exact's top 10 on 99-100% of benchmark questions but cost as much

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 # Per retriever (one opened version): passage row -> the fact rows extracted from it (CSR).
 _PASSAGE_FACTS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+_TITLES: "weakref.WeakKeyDictionary[Any, np.ndarray]" = weakref.WeakKeyDictionary()
 
 
 def passage_facts(retriever: "Retriever") -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +45,16 @@ def passage_facts(retriever: "Retriever") -> tuple[np.ndarray, np.ndarray]:
         np.cumsum(np.bincount(passages, minlength=retriever.n_passages), out=indptr[1:])
         _PASSAGE_FACTS[retriever] = (indptr, facts[order])
     return _PASSAGE_FACTS[retriever]
+
+
+def title_phrases(retriever: "Retriever") -> np.ndarray:
+    """bool per phrase row: the phrase is some passage's own title (an article to jump to)."""
+    if retriever not in _TITLES:
+        tables = retriever.tables
+        titled = np.zeros(tables.n_phrases, dtype=bool)
+        titled[np.asarray(tables.mention_phrase)[np.asarray(tables.mention_title, dtype=bool)]] = True
+        _TITLES[retriever] = titled
+    return _TITLES[retriever]
 
 
 def stored_vectors(retriever: "Retriever", kind: str, rows: Any) -> np.ndarray:
@@ -101,6 +112,8 @@ def second_walk(retriever: "Retriever", query_vector: np.ndarray, seeds: Any, fi
     for fact, score in hits:
         for phrase in set(retriever.fact_phrases(fact)):
             if phrase in first_seeds or not retriever.phrase_live[phrase]:
+                continue
+            if config.second_hop_titles and not title_phrases(retriever)[phrase]:
                 continue
             weight = config.second_hop_weight * max(score, 0.0) * float(retriever.specificity[phrase])
             if weight <= 0:
