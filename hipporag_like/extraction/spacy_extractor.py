@@ -29,12 +29,14 @@ def load_spacy(model: str) -> Any:
 class SpacyExtractor:
     model: str = DEFAULT_SPACY_MODEL
     title_links: bool = True
+    bridge_rules: bool = False  # see ExtractorConfig.bridge_rules
     batch_size: int = 32
     _nlp: Any = field(default=None, init=False, repr=False)
 
     @property
     def fingerprint(self) -> str:
-        return f"spacy:{self.model}:rules-{RULES_VERSION}:title_links={int(self.title_links)}"
+        bridges = ":bridges=1" if self.bridge_rules else ""
+        return f"spacy:{self.model}:rules-{RULES_VERSION}{bridges}:title_links={int(self.title_links)}"
 
     @property
     def nlp(self) -> Any:
@@ -47,7 +49,7 @@ class SpacyExtractor:
         results = []
         for passage, doc in zip(passages, docs):
             entities = doc_entities(doc, passage.title)
-            triples = doc_triples(doc, passage.title, entities, self.title_links)
+            triples = doc_triples(doc, passage.title, entities, self.title_links, self.bridge_rules)
             results.append(Extraction(passage.id, tuple(entities), tuple(triples)))
         return results
 

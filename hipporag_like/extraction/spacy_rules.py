@@ -179,11 +179,12 @@ def bridge_triples(doc: Any, spans: dict[int, Any], title: str) -> list[tuple[li
     return found
 
 
-def doc_triples(doc: Any, title: str, entities: list[str], title_links: bool = True) -> list[Triple]:
-    """Verb triples and bridge triples, then title links to entities no triple has tied to the title yet."""
+def doc_triples(doc: Any, title: str, entities: list[str], title_links: bool = True, bridge_rules: bool = True) -> list[Triple]:
+    """Verb triples and (when asked) bridge triples, then title links to entities no triple has
+    tied to the title yet."""
     spans = _span_index(doc)
     triples: dict[Triple, None] = {}
-    for subjects, relation, obj in bridge_triples(doc, spans, title):
+    for subjects, relation, obj in bridge_triples(doc, spans, title) if bridge_rules else ():
         object_phrase = _phrase(obj, spans, title)
         for subject_phrase in [subjects] if isinstance(subjects, str) else [_subject_phrase(s, spans, title) for s in subjects]:
             if object_phrase and subject_phrase and subject_phrase.lower() != object_phrase.lower():
