@@ -35,8 +35,7 @@ class SpacyExtractor:
 
     @property
     def fingerprint(self) -> str:
-        bridges = ":bridges=1" if self.bridge_rules else ""
-        return f"spacy:{self.model}:rules-{RULES_VERSION}{bridges}:title_links={int(self.title_links)}"
+        return f"spacy:{self.model}:rules-{RULES_VERSION}:bridges={int(self.bridge_rules)}:title_links={int(self.title_links)}"
 
     @property
     def nlp(self) -> Any:
