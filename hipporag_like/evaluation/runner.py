@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from ..config import PipelineConfig
 from ..errors import HippoError
+from ..extraction.factory import make_extractor
 from ..changes import corpus_hash
 from ..index import Index
 from ..progress import QUIET, Progress
@@ -76,7 +77,10 @@ def index_matches(path: Path, dataset: Dataset, config: PipelineConfig) -> bool:
     built = manifest["config"]
     wanted = config.to_dict()
     same_stages = all(built.get(stage) == wanted[stage] for stage in ("extractor", "embedder", "graph", "vectors"))
-    return same_stages and manifest.get("corpus_hash") == corpus_hash([p.id for p in dataset.passages])
+    if not same_stages or manifest.get("corpus_hash") != corpus_hash([p.id for p in dataset.passages]):
+        return False
+    # The same settings under other extraction code (a new rules version) must not be reused.
+    return config.extractor.kind not in ("spacy", "openie") or manifest["extractor"].get("fingerprint") == make_extractor(config.extractor).fingerprint
 
 
 def evaluate(
