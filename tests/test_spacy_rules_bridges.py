@@ -101,7 +101,17 @@ def test_a_role_noun_with_a_name_is_not_the_title(nlp):
 
 
 def test_rules_version_is_in_the_fingerprint():
-    assert f"rules-{RULES_VERSION}" in SpacyExtractor().fingerprint and RULES_VERSION != "1"
+    assert f"rules-{RULES_VERSION}:bridges=1" in SpacyExtractor(bridge_rules=True).fingerprint and RULES_VERSION != "1"
+    assert ":rules-1:" in SpacyExtractor().fingerprint  # bridges off: exactly the first rule set
+
+
+def test_without_bridge_rules_the_phrases_are_the_plain_ones(nlp):
+    """Off, the possessor stays in its phrase and no bridge fact appears (the rules-1 output)."""
+    doc = nlp("John Smith's father founded the Velmora Mill. The film was directed by Ada Lin.")
+    plain = set(doc_triples(doc, "Title", doc_entities(doc, "Title"), title_links=False, bridge_rules=False))
+    assert not any(r == "directed by" and o == "Ada Lin" and s == "Title" for s, r, o in plain)
+    bridged = set(doc_triples(doc, "Title", doc_entities(doc, "Title"), title_links=False))
+    assert ("Title", "directed by", "Ada Lin") in bridged
 
 
 def test_conjoined_participles_share_the_subject(nlp):

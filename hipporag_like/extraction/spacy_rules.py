@@ -34,6 +34,7 @@ SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
 OBJECT_DEPS = frozenset({"dobj", "attr", "oprd", "dative"})
 PREP_DEPS = frozenset({"prep", "agent"})
 STRIP_DEPS = frozenset({"det", "poss", "punct", "predet", "case"})
+PLAIN_STRIP_DEPS = frozenset({"det", "poss", "punct", "predet"})  # rules-1 phrases (bridge rules off)
 TITLE_RELATION = "mentions"
 
 
@@ -63,56 +64,61 @@ def _span_index(doc: Any) -> dict[int, Any]:
     return spans
 
 
-def _phrase(token: Any, spans: dict[int, Any], title: str) -> str | None:
+def _phrase(token: Any, spans: dict[int, Any], title: str, bridges: bool = True) -> str | None:
+    """A token's phrase: its entity or noun chunk without determiners and possessives. With the
+    bridge rules, a possessor's words ("John Smith's father") are left out as well."""
     if token.lower_ in PRONOUNS and token.pos_ == "PRON":
         return title or None
     span = spans.get(token.i)
     if span is None:
         return token.text if token.pos_ in ("PROPN", "NOUN", "NUM") else None
-    possessed = {t.i for child in span.root.children if child.dep_ == "poss" and child.i != token.i for t in child.subtree}
-    words = [t.text for t in span if t.i not in possessed and (t.dep_ not in STRIP_DEPS or t.i == token.i and t.dep_ != "det")]
+    strip = STRIP_DEPS if bridges else PLAIN_STRIP_DEPS
+    possessed = {t.i for child in span.root.children if child.dep_ == "poss" and child.i != token.i for t in child.subtree} if bridges else set()
+    words = [t.text for t in span if t.i not in possessed and (t.dep_ not in strip or t.i == token.i and t.dep_ != "det")]
     text = " ".join(words).strip()
     return text or None
 
 
-def _subject_phrase(token: Any, spans: dict[int, Any], title: str) -> str | None:
-    """A subject's phrase; a bare definite common noun ("The film was directed by X") is the
-    passage's own subject, as a pronoun would be."""
+def _subject_phrase(token: Any, spans: dict[int, Any], title: str, bridges: bool = True) -> str | None:
+    """A subject's phrase; with the bridge rules, a bare definite common noun ("The film was
+    directed by X") is the passage's own subject, as a pronoun would be."""
+    if not bridges:
+        return _phrase(token, spans, title, bridges)
     modifiers = [c for c in token.children if c.dep_ not in ("punct", "acl", "relcl")]
     if title and token.pos_ == "NOUN" and [c.lower_ for c in modifiers] == ["the"]:
         return title
     return _phrase(token, spans, title)
 
 
-def _with_conjuncts(token: Any) -> list[Any]:
-    """The token, its conjuncts, and the names in apposition to a common noun among them
-    ("married the actress X", "two sons, A and B")."""
+def _with_conjuncts(token: Any, bridges: bool = True) -> list[Any]:
+    """The token, its conjuncts, and (with the bridge rules) the names in apposition to a common
+    noun among them ("married the actress X", "two sons, A and B")."""
     found = [token, *token.conjuncts]
-    for t in list(found):
+    for t in list(found) if bridges else ():
         if t.pos_ == "NOUN":
             found.extend(n for a in t.children if a.dep_ == "appos" and a.pos_ == "PROPN" for n in (a, *a.conjuncts))
     return list(dict.fromkeys(found))
 
 
-def _subjects(verb: Any) -> list[Any]:
+def _subjects(verb: Any, bridges: bool = True) -> list[Any]:
     subjects = [c for c in verb.children if c.dep_ in SUBJECT_DEPS]
     # "X founded A and led B": the second verb borrows the first one's subject.
     while not subjects and verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
         verb = verb.head
         subjects = [c for c in verb.children if c.dep_ in SUBJECT_DEPS]
-    return [s for subject in subjects for s in _with_conjuncts(subject)]
+    return [s for subject in subjects for s in _with_conjuncts(subject, bridges)]
 
 
-def _objects(verb: Any) -> list[tuple[str, Any]]:
+def _objects(verb: Any, bridges: bool = True) -> list[tuple[str, Any]]:
     relation = verb.text.lower()
     pairs: list[tuple[str, Any]] = []
     for child in verb.children:
         if child.dep_ in OBJECT_DEPS:
-            pairs.extend((relation, o) for o in _with_conjuncts(child))
+            pairs.extend((relation, o) for o in _with_conjuncts(child, bridges))
         elif child.dep_ in PREP_DEPS:
             for grandchild in child.children:
                 if grandchild.dep_ == "pobj":
-                    pairs.extend((f"{relation} {child.text.lower()}", o) for o in _with_conjuncts(grandchild))
+                    pairs.extend((f"{relation} {child.text.lower()}", o) for o in _with_conjuncts(grandchild, bridges))
     return pairs
 
 
@@ -192,15 +198,15 @@ def doc_triples(doc: Any, title: str, entities: list[str], title_links: bool = T
     for verb in doc:
         if verb.pos_ not in ("VERB", "AUX"):
             continue
-        subjects = _subjects(verb)
+        subjects = _subjects(verb, bridge_rules)
         if not subjects:
             continue
-        for relation, obj in _objects(verb):
-            object_phrase = _phrase(obj, spans, title)
+        for relation, obj in _objects(verb, bridge_rules):
+            object_phrase = _phrase(obj, spans, title, bridge_rules)
             if object_phrase is None:
                 continue
             for subject in subjects:
-                subject_phrase = _subject_phrase(subject, spans, title)
+                subject_phrase = _subject_phrase(subject, spans, title, bridge_rules)
                 if subject_phrase and subject_phrase.lower() != object_phrase.lower():
                     triples[(subject_phrase, relation, object_phrase)] = None
     if title and title_links:
