@@ -238,12 +238,14 @@ def free_port() -> int:
 
 
 class EmbedServer:
-    def __init__(self, tools: Path, log: Path) -> None:
+    """fake_embed.py on a free loopback port, started and waited for; `stop()` ends it."""
+
+    def __init__(self, tools: Path, log: Path, dim: int = DIM) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, str(tools / "fake_embed.py"), str(self.port), "--dim", str(DIM)],
+            [sys.executable, str(tools / "fake_embed.py"), str(self.port), "--dim", str(dim)],
             stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -254,7 +256,7 @@ class EmbedServer:
             try:
                 request = urllib.request.Request(self.base_url + "/embeddings", body, {"Content-Type": "application/json"})
                 with urllib.request.urlopen(request, timeout=2) as response:
-                    if len(json.loads(response.read())["data"][0]["embedding"]) == DIM:
+                    if len(json.loads(response.read())["data"][0]["embedding"]) == dim:
                         return
             except OSError:
                 pass

@@ -2,8 +2,8 @@
 
 Phrases are the entities and titles of a synthetic corpus made by ../shared/tools/synth_corpus.py
 (run as a subprocess into a temporary folder); their vectors come from the hashed word and
-character-trigram features of ../shared/tools/fake_embed.py, whose `vec` function is loaded
-from that file and run in-process (the file itself starts a server, so it is not imported).
+character-trigram features of ../shared/tools/fake_embed.py, served on loopback and asked
+over HTTP like any embeddings endpoint (nothing from that file is executed in this process).
 Similar strings get similar vectors, so near-duplicate names make real synonym pairs.
 
     .venv/bin/python eval/bench_synonymy.py --phrases 100000 --dim 128 --out eval/synonymy.md
@@ -15,7 +15,6 @@ exact and false pairs, for a few n_probe values. Writes a markdown table to --ou
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import platform
@@ -52,16 +51,19 @@ def find_tools(tools: Path) -> tuple[Path, Path]:
     return corpus, embed
 
 
-def load_embedder(embed_py: Path, dim: int):
-    """The `vec(text)` function of fake_embed.py, with its imports, bound to DIM = dim."""
-    tree = ast.parse(embed_py.read_text(), filename=str(embed_py))
-    keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    keep += [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "vec"]
-    if not any(isinstance(n, ast.FunctionDef) for n in keep):
-        sys.exit(f"bench_synonymy: no function `vec` in {embed_py}; its layout has changed")
-    namespace: dict = {"DIM": dim, "__name__": "fake_embed_vec"}
-    exec(compile(ast.Module(body=keep, type_ignores=[]), str(embed_py), "exec"), namespace)
-    return namespace["vec"]
+def embed_phrases(tools: Path, phrases: list[str], dim: int) -> np.ndarray:
+    """The phrases' vectors from fake_embed.py, served on loopback (as bench_scale.py does)."""
+    from bench_scale import EmbedServer
+
+    from hipporag_like.embedding import OpenAIEmbedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbedServer(tools, Path(tmp) / "fake_embed.log", dim)
+        try:
+            embedder = OpenAIEmbedder(model="fake", base_url=server.base_url, batch_size=512)
+            return np.concatenate([embedder.embed(phrases[i : i + 8192]) for i in range(0, len(phrases), 8192)]).astype(np.float32)
+        finally:
+            server.stop()
 
 
 def make_phrases(corpus_py: Path, n_phrases: int, seed: int) -> list[str]:
@@ -102,10 +104,10 @@ def main() -> None:
     args = ap.parse_args()
 
     corpus_py, embed_py = find_tools(args.tools)
-    vec = load_embedder(embed_py, args.dim)
+
     t0 = time.perf_counter()
     phrases = make_phrases(corpus_py, args.phrases, args.seed)
-    vectors = np.stack([vec(p) for p in phrases]).astype(np.float32)
+    vectors = embed_phrases(embed_py.parent, phrases, args.dim)
     print(f"{len(phrases)} phrases embedded (dim {args.dim}) in {time.perf_counter() - t0:.1f}s", flush=True)
 
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()} | {args.phrases})
