@@ -82,6 +82,7 @@ class Index:
         self.embedder = embedder
         self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config))
         self._titles: dict[str, list[str]] | None = None
+        self._live_ids: set[bytes] | None = None
 
     # -- writing -----------------------------------------------------------------------------
     @classmethod
@@ -175,8 +176,10 @@ class Index:
 
     def has_passage(self, passage_id: str) -> bool:
         """Whether a passage with this content id is in the opened version."""
-        ids = self.version.passage_ids()
-        return bool(np.any((ids == passage_id.encode("ascii", "replace")) & self.version.tables.passage_live))
+        if self._live_ids is None:  # one pass over the segments' id arrays, on first use
+            ids = self.version.passage_ids()
+            self._live_ids = set(ids[np.asarray(self.version.tables.passage_live)].tolist())
+        return passage_id.encode("ascii", "replace") in self._live_ids
 
     def passage_ids_by_title(self, title: str) -> list[str]:
         """Ids of the indexed passages with exactly this title, in index order."""
