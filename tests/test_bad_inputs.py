@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -106,6 +107,21 @@ def append_to(name: str, text: str) -> Callable[[Path], None]:
     def damage(index: Path) -> None:
         with next(index.rglob(name)).open("a", encoding="utf-8") as out:
             out.write(text)
+    return damage
+
+
+def rewrite_array(name: str, make: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path], None]:
+    """Replace one of the version's arrays AND its manifest entry, as a careful tamperer would:
+    the hashes then agree, so only the shape and range checks can catch it."""
+    def damage(index: Path) -> None:
+        manifest_path = manifest_of(index)
+        path = manifest_path.parent / name
+        array = make(np.load(path, allow_pickle=False))
+        with path.open("wb") as out:
+            np.save(out, array, allow_pickle=False)
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        data["files"][name] = {"size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        manifest_path.write_text(json.dumps(data), encoding="utf-8")
     return damage
 
 
@@ -207,6 +223,14 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                                      "index format version 99 is not supported"),
     "index-manifest-invalid-json": (lambda s: ["query", "q", "--index", s.index_copy(lambda i: manifest_of(i).write_text("{not json"))],
                                     "manifest.json: damaged manifest"),
+    "index-manifest-nested-too-deeply": (lambda s: ["stats", "--index", s.index_copy(lambda i: manifest_of(i).write_text("[" * 100_000 + "]" * 100_000))],
+                                        "manifest.json: damaged manifest"),
+    "index-current-garbage": (lambda s: ["query", "q", "--index", s.index_copy(lambda i: (i / "CURRENT").write_text("v0\n\x1b[31mred\nthird line"))],
+                              "CURRENT: damaged"),
+    "index-array-node-out-of-range": (lambda s: ["query", "q", "--index", s.index_copy(rewrite_array("d.graph_indices.npy", lambda a: a + 10**9))],
+                                      "d.graph_indices.npy: holds a row outside"),
+    "index-array-wrong-shape": (lambda s: ["query", "q", "--index", s.index_copy(rewrite_array("t.mention_phrase.npy", lambda a: a.reshape(1, -1)))],
+                                "t.mention_phrase.npy: expected a one-dimensional array"),
     "index-data-file-edited": (lambda s: ["query", "q", "--index", s.index_copy(append_to("passages.jsonl", '{"id": "x", "title": "", "text": "x"}\n'))],
                                "passages.jsonl: content does not match the manifest"),
     # -- eval datasets --
