@@ -82,28 +82,7 @@ def exact_pairs(vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD, block
     Only the upper triangle of tiles is computed; memory stays at block x block floats.
     """
     v = _as_matrix(vectors)
-    n = v.shape[0]
-    block = max(1, int(block))
-    a_parts, b_parts, s_parts = [], [], []
-    for r0 in range(0, n, block):
-        rows = v[r0 : r0 + block]
-        row_a, row_b, row_s = [], [], []
-        for c0 in range(r0, n, block):
-            sims = rows @ v[c0 : c0 + block].T
-            hit = sims >= threshold
-            if c0 == r0:
-                hit = np.triu(hit, 1)  # the diagonal tile: keep col > row only
-            r, c = np.nonzero(hit)
-            if r.size:
-                row_a.append(r + r0)
-                row_b.append(c + c0)
-                row_s.append(sims[r, c])
-        if row_a:
-            # Hits from one row band come tile by tile; sort them by (a, b) within the band,
-            # after which bands are already in order.
-            band = _collect(row_a, row_b, row_s, n, presorted=len(row_a) == 1)
-            a_parts.append(band.a), b_parts.append(band.b), s_parts.append(band.score)
-    return _collect(a_parts, b_parts, s_parts, n, presorted=True)
+    return _tiled_pairs(v, v, threshold, block, upper=True)
 
 
 def cross_pairs(
@@ -119,24 +98,34 @@ def cross_pairs(
         return Pairs.empty()
     if new.shape[1] != old.shape[1]:
         raise ValueError(f"dimension mismatch: new {new.shape[1]} vs old {old.shape[1]}")
-    n_old = old.shape[0]
+    return _tiled_pairs(new, old, threshold, block, upper=False)
+
+
+def _tiled_pairs(left: np.ndarray, right: np.ndarray, threshold: float, block: int, upper: bool) -> Pairs:
+    """Pairs (a, b) with left[a] . right[b] >= threshold, in block x block tiles, sorted by
+    (a, b). `upper` (left is right): only tiles on or above the diagonal, and b > a."""
+    n_right = right.shape[0]
     block = max(1, int(block))
     a_parts, b_parts, s_parts = [], [], []
-    for r0 in range(0, new.shape[0], block):
-        rows = new[r0 : r0 + block]
+    for r0 in range(0, left.shape[0], block):
+        rows = left[r0 : r0 + block]
         row_a, row_b, row_s = [], [], []
-        for c0 in range(0, n_old, block):
-            sims = rows @ old[c0 : c0 + block].T
-            r, c = np.nonzero(sims >= threshold)
+        for c0 in range(r0 if upper else 0, n_right, block):
+            sims = rows @ right[c0 : c0 + block].T
+            hit = sims >= threshold
+            if upper and c0 == r0:
+                hit = np.triu(hit, 1)  # the diagonal tile: keep col > row only
+            r, c = np.nonzero(hit)
             if r.size:
                 row_a.append(r + r0)
                 row_b.append(c + c0)
                 row_s.append(sims[r, c])
         if row_a:
-            band = _collect(row_a, row_b, row_s, n_old, presorted=len(row_a) == 1)
+            # Hits of one row band come tile by tile: sort them by (a, b) within the band,
+            # after which the bands are already in order.
+            band = _collect(row_a, row_b, row_s, n_right, presorted=len(row_a) == 1)
             a_parts.append(band.a), b_parts.append(band.b), s_parts.append(band.score)
-    return _collect(a_parts, b_parts, s_parts, n_old, presorted=True)
-
+    return _collect(a_parts, b_parts, s_parts, n_right, presorted=True)
 
 def default_n_lists(n: int) -> int:
     """About 4 * sqrt(N) clusters (at least 1, at most N)."""
