@@ -174,10 +174,24 @@ def _check_size(path: Path, size: Any) -> None:
         raise IndexFormatError(f"{path}: content does not match the manifest ({actual} bytes, expected {size}; damaged or edited)")
 
 
+# Files this process has already hashed and found as the manifest says, by identity and
+# stamp. Index files are written once and never changed, so a reopen in the same process (a
+# write opening its base, the reload after it) need not hash them again; any rewrite changes
+# the stamp, and a new process always hashes everything.
+_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
+
+
 def _check_digests(jobs: list[tuple[Path, str]]) -> None:
     def bad(job: tuple[Path, str]) -> Path | None:
         path, expected = job
-        return None if file_digest(path) == expected else path
+        info = path.stat()
+        stamp = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        if _VERIFIED.get(stamp) == expected:
+            return None
+        if file_digest(path) != expected:
+            return path
+        _VERIFIED[stamp] = expected
+        return None
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for path in pool.map(bad, jobs):
