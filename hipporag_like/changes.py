@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +35,7 @@ from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
 from .synonymy import Pairs, approximate_pairs, cross_pairs, synonym_pairs
 from .tables import Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
+from .timing import StageClock
 from .vectorstore.base import VectorStore
 
 
@@ -112,6 +114,7 @@ class WriteContext:
     prefix: str
     extractor: Extractor | None = None
     embedder: Any = None  # the configured embedder, made once per write
+    clock: StageClock = field(default_factory=StageClock)
 
     def make_embedder(self) -> Any:
         if self.embedder is None:
@@ -124,21 +127,31 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     """Extract, embed, write the segment and the new version's arrays and manifest (staged)."""
     summary = ChangeSummary(added=[p.id for p in plan.adding], removed=plan.removed_ids, already_present=plan.already_present, changed=True)
     cached = CachedExtractor(ctx.extractor or make_extractor(ctx.config.extractor, cache=ctx.cache), ctx.cache)
-    extractions = cached.extract(plan.adding, ctx.progress)
-    summary.failed = cached.failed
-    failpoint("after-extract")
-    base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
-    batch = batch_rows(extractions, [p.title for p in plan.adding], ctx.config.graph)
-    merged = merge(
-        base_tables, batch, len(plan.adding),
-        np.array([phrase_point_id(k) for k in batch.phrase_keys], dtype=np.int64),
-        np.array([fact_point_id(t) for t in batch.fact_triples], dtype=np.int64),
-        plan.removed_rows,
-    )
-    new_keys = [batch.phrase_keys[i] for i in merged.new_phrases]
-    new_facts = [batch.fact_triples[i] for i in merged.new_facts]
-    vectors = _embed(ctx, plan.adding, new_keys, new_facts)
-    entry = write_segment(ctx.writer.segments_dir, SegmentContent(
+    embedder = CachedEmbedder(ctx.make_embedder(), ctx.cache)
+    # Passages need no extraction to be embedded: encode them while the extractor works (an LLM
+    # waits on the network, spaCy leaves a core idle). Both results land in the cache as they come.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-passages") as pool:
+        passage_vectors = pool.submit(_embed_kind, ctx, embedder, "passages", [p.content for p in plan.adding])
+        with ctx.clock.stage("extract"):
+            extractions = cached.extract(plan.adding, ctx.progress)
+        summary.failed = cached.failed
+        failpoint("after-extract")
+        base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
+        batch = batch_rows(extractions, [p.title for p in plan.adding], ctx.config.graph)
+        merged = merge(
+            base_tables, batch, len(plan.adding),
+            np.array([phrase_point_id(k) for k in batch.phrase_keys], dtype=np.int64),
+            np.array([fact_point_id(t) for t in batch.fact_triples], dtype=np.int64),
+            plan.removed_rows,
+        )
+        new_keys = [batch.phrase_keys[i] for i in merged.new_phrases]
+        new_facts = [batch.fact_triples[i] for i in merged.new_facts]
+        vectors = {"passages": passage_vectors.result()}
+    vectors["phrases"] = _embed_kind(ctx, embedder, "phrases", new_keys)
+    vectors["facts"] = _embed_kind(ctx, embedder, "facts", [fact_text(*t) for t in new_facts])
+    _one_width(vectors, ctx)
+    with ctx.clock.stage("write segment"):
+        entry = write_segment(ctx.writer.segments_dir, SegmentContent(
         passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set
         extractions=[json.loads(e.to_json()) for e in extractions],
         phrases=new_keys,
@@ -147,22 +160,32 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
         terms=_terms(plan.adding),
     ))
     segment = Segment(ctx.writer.segments_dir / entry["name"], entry)
-    ctx.store.add_segment(segment)
+    with ctx.clock.stage("vector store"):
+        ctx.store.add_segment(segment)
     failpoint("after-vectors")
-    tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"])
+    with ctx.clock.stage("synonymy"):
+        tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"])
     entries = (ctx.base.manifest["segments"] if ctx.base is not None else []) + [entry]
     dropped = _dropped_triples(ctx.base, plan.removed_rows) + sum(e.dropped_triples for e in extractions)
     finish_version(ctx, tables, entries, dropped, cached.fingerprint, [e.passage_id for e in cached.failed], cached.hits, summary)
     return summary
 
 
-def _embed(ctx: WriteContext, passages: list[Passage], keys: list[str], facts: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
-    embedder = CachedEmbedder(ctx.make_embedder(), ctx.cache)
-    texts = {"passages": [p.content for p in passages], "phrases": keys, "facts": [fact_text(*t) for t in facts]}
-    found = {kind: embedder.embed(items, ctx.progress, f"embedding {kind}") for kind, items in texts.items() if items}
-    widths = [v.shape[1] for v in found.values()]
-    dim = widths[0] if widths else int(ctx.base.manifest["embedder"]["dim"]) if ctx.base is not None else embedder.dim
-    return {kind: found.get(kind, np.zeros((0, dim), np.float32)).reshape(len(texts[kind]), dim) for kind in texts}
+def _embed_kind(ctx: WriteContext, embedder: CachedEmbedder, kind: str, texts: list[str]) -> np.ndarray | None:
+    """Vectors for one kind of text, or None when there is none (its width is settled later)."""
+    if not texts:
+        return None
+    with ctx.clock.stage(f"embed {kind}"):
+        return embedder.embed(texts, ctx.progress, f"embedding {kind}")
+
+
+def _one_width(vectors: dict[str, np.ndarray | None], ctx: WriteContext) -> None:
+    """Give empty kinds a (0, dim) array of the width the others (or the index, or the model) have."""
+    widths = [v.shape[1] for v in vectors.values() if v is not None]
+    dim = widths[0] if widths else int(ctx.base.manifest["embedder"]["dim"]) if ctx.base is not None else ctx.make_embedder().dim
+    for kind, found in vectors.items():
+        if found is None:
+            vectors[kind] = np.zeros((0, dim), np.float32)
 
 
 def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
@@ -234,8 +257,9 @@ def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:
 def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, Any]], dropped: int, extractor: str,
                    failed: list[str], cache_hits: int, summary: ChangeSummary) -> None:
     """Write the staged version's arrays, then its manifest last (a version without one is incomplete)."""
-    derived, edge_counts = derive(tables, ctx.config.graph.title_edge_weight)
-    files = write_arrays(ctx.writer.staging, tables, derived)
+    with ctx.clock.stage("graph arrays"):
+        derived, edge_counts = derive(tables, ctx.config.graph.title_edge_weight)
+        files = write_arrays(ctx.writer.staging, tables, derived)
     live_ids = _live_ids(ctx.writer, entries, tables.passage_live)
     counts = {
         "passages": int(tables.passage_live.sum()),
@@ -258,6 +282,7 @@ def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, An
         "counts": counts,
         "segments": entries,
         "files": files,
+        "timings": dict(ctx.clock.seconds),
     }
     failpoint("before-manifest")
     write_manifest(ctx.writer.staging, manifest)

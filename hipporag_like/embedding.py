@@ -5,7 +5,8 @@ Every embedder returns L2-normalised float32 rows, so a dot product is the cosin
 or building several indexes of it, encodes each string once.
 
 Questions (a handful of short texts per call) go through `QueryEncoder`, an ONNX Runtime copy of
-the same sentence-transformers model exported once into the user cache; batches stay on torch.
+the same sentence-transformers model exported once into the user cache; batches run on torch, in
+bf16 where the CPU computes it natively (`bf16.py`).
 The fast path is an implementation detail: it changes neither the fingerprint nor the vectors
 (cosine >= 0.9999 to torch's, checked at export time and in the tests).
 """
@@ -24,6 +25,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from .bf16 import encode_bf16, use_bf16
 from .cache import KeyValueCache, default_cache_dir
 from .errors import HippoError
 from .progress import QUIET, Progress
@@ -333,8 +335,12 @@ class SentenceTransformerEmbedder:
             return None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions (a handful) on ONNX fp32; index batches on bf16 where the CPU computes it
+        natively (bf16.py), else short strings on ONNX and passages on torch fp32."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) > self.onnx_max_texts and self.onnx_max_texts > 0 and use_bf16(self._model(), self.torch_embed, self.batch_size):
+            return _normalise(encode_bf16(self._model(), texts, self.batch_size))
         short = self.onnx_max_texts > 0 and max(len(t) for t in texts) <= SHORT_TEXT_CHARS
         if len(texts) <= self.onnx_max_texts or short:
             encoder = self.query_encoder()

@@ -168,6 +168,7 @@ def test_embed_routes_questions_to_onnx_and_batches_to_torch(embedder, encoder, 
     question = QUESTIONS[0]
     assert np.array_equal(embedder.embed([question]), encoder.encode([question]))
     many = (QUESTIONS * 2)[: embedder.onnx_max_texts + 1]
+    monkeypatch.setenv("HIPPORAG_LIKE_PRECISION", "fp32")  # batches then stay on torch fp32 exactly
     assert np.array_equal(embedder.embed(many), embedder.torch_embed(many))
     off = SentenceTransformerEmbedder(onnx_max_texts=0)
     assert off.fingerprint == embedder.fingerprint
