@@ -61,6 +61,7 @@ class Retriever:
         self.n_passages = tables.n_passages
         self.n_nodes = self.n_passages + tables.n_phrases
         self.passage_live = np.asarray(tables.passage_live, dtype=bool)
+        self.n_live_passages = int(self.passage_live.sum())
         self.phrase_live = tables.phrase_live()
         self.fact_live = tables.fact_live()
         self.specificity = tables.specificity()
@@ -96,14 +97,11 @@ class Retriever:
 
     # -- scorers -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        scores = np.zeros(self.n_passages, dtype=np.float64)
-        limit = min(int(self.passage_live.sum()), DENSE_SEED_LIMIT)
-        hits = self.store.search("passages", query_vector, limit, live=self.passage_live)
-        floor = min((s for _, s in hits), default=0.0)
-        scores[:] = floor  # unscored passages rank below every scored one
-        if hits:
-            rows, values = zip(*hits)
-            scores[list(rows)] = values
+        limit = min(self.n_live_passages, DENSE_SEED_LIMIT)
+        rows, values = self.store.search_arrays("passages", query_vector, limit, live=self.passage_live)
+        # unscored passages rank below every scored one
+        scores = np.full(self.n_passages, float(values.min()) if len(values) else 0.0, dtype=np.float64)
+        scores[rows] = values
         return scores
 
     def bm25_scores(self, question: str) -> np.ndarray:
@@ -195,7 +193,7 @@ class Retriever:
         names = {p: version.line("phrases", p) for p, _ in seed_list}
         ranked = np.where(self.passage_live, scores, -np.inf)
         passages = []
-        for index in top_k(ranked, min(k, int(self.passage_live.sum()))):
+        for index in top_k(ranked, min(k, self.n_live_passages)):
             index = int(index)
             held = self.passage_phrases(index)
             why = Why(

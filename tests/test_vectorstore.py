@@ -131,3 +131,19 @@ def test_edge_refuses_to_build_a_shard_from_altered_vectors(tmp_path):
             store.search("passages", vectors[0], 3)
     finally:
         store.close()
+
+
+def test_merged_hits_are_best_first_with_ties_broken_by_row_and_dead_rows_dropped():
+    from types import SimpleNamespace
+
+    from hipporag_like.vectorstore.base import as_pairs, merge_hits, segment_hits
+
+    point = lambda i, s: SimpleNamespace(id=i, score=s)  # noqa: E731  (a backend's scored point)
+    live = np.ones(20, dtype=bool)
+    live[11] = False
+    first = segment_hits(0, [point(3, 0.9), point(1, 0.5)], live)
+    second = segment_hits(10, [point(2, 0.9), point(1, 0.95), point(0, 0.5)], live)  # row 11 is dead
+    rows, scores = merge_hits([first, second], 4)
+    assert as_pairs(rows, scores) == [(3, 0.9), (12, 0.9), (1, 0.5), (10, 0.5)]
+    assert rows.dtype == np.int64 and scores.dtype == np.float64
+    assert as_pairs(*merge_hits([], 5)) == []

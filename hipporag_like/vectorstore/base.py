@@ -9,7 +9,7 @@ lists. The canonical vectors stay in the segment files; a store holds a searchab
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -31,6 +31,12 @@ class VectorStore(Protocol):
         those at or above `score_threshold` when given."""
         ...
 
+    def search_arrays(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
+                      score_threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`search` as two arrays (int64 rows, float64 cosines): no Python tuple per hit, for
+        callers that take hundreds of hits per query (dense passage scores)."""
+        ...
+
     def count(self, collection: str) -> int:
         """Points held for this collection over all segments (dead rows included)."""
         ...
@@ -42,11 +48,30 @@ class VectorStore(Protocol):
     def close(self) -> None: ...
 
 
-def merge_hits(per_segment: Iterable[list[tuple[int, float]]], limit: int) -> list[tuple[int, float]]:
+def segment_hits(start: int, points: Sequence[Any], live: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A backend's scored points (`.id` = row in the segment, `.score`) as global rows and
+    scores, dead rows dropped."""
+    rows = np.fromiter((p.id for p in points), dtype=np.int64, count=len(points)) + start
+    scores = np.fromiter((p.score for p in points), dtype=np.float64, count=len(points))
+    if live is None:
+        return rows, scores
+    keep = live[rows]
+    return rows[keep], scores[keep]
+
+
+def merge_hits(per_segment: Iterable[tuple[np.ndarray, np.ndarray]], limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Best `limit` hits over segments, ties broken by row (stable and repeatable)."""
-    hits = [hit for hits in per_segment for hit in hits]
-    hits.sort(key=lambda hit: (-hit[1], hit[0]))
-    return hits[:limit]
+    parts = list(per_segment)
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64)
+    rows = np.concatenate([r for r, _ in parts])
+    scores = np.concatenate([s for _, s in parts])
+    order = np.lexsort((rows, -scores))[:limit]
+    return rows[order], scores[order]
+
+
+def as_pairs(rows: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
+    return list(zip(rows.tolist(), scores.tolist()))
 
 
 def segment_limit(limit: int, start: int, size: int, live: np.ndarray | None) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import IndexFormatError
 from ..segments import Segment, file_digest
-from .base import COLLECTIONS, RetiredSegment, merge_hits, segment_limit
+from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, segment_hits, segment_limit
 
 VECTOR_NAME = "v"
 _UPSERT_BATCH = 4096
@@ -117,8 +117,12 @@ class EdgeVectorStore:
 
     def search(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
                score_threshold: float | None = None) -> list[tuple[int, float]]:
+        return as_pairs(*self.search_arrays(collection, vector, limit, live=live, score_threshold=score_threshold))
+
+    def search_arrays(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
+                      score_threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         if limit <= 0:
-            return []
+            return merge_hits([], 0)
         qe = self._qe
         query = vector.astype(np.float32).tolist()
         found = []
@@ -128,8 +132,7 @@ class EdgeVectorStore:
             ask = segment_limit(limit, start, size, live)
             request = qe.QueryRequest(limit=ask, query=qe.Query.Nearest(query, using=VECTOR_NAME), with_payload=False,
                                       score_threshold=score_threshold)
-            hits = [(start + int(p.id), float(p.score)) for p in self._shard(collection, index).query(request)]
-            found.append([h for h in hits if live is None or live[h[0]]])
+            found.append(segment_hits(start, self._shard(collection, index).query(request), live))
         return merge_hits(found, limit)
 
     def count(self, collection: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..segments import Segment
-from .base import COLLECTIONS, RetiredSegment, merge_hits, segment_limit
+from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, segment_hits, segment_limit
 
 _BATCH = 512
 
@@ -65,16 +65,19 @@ class QdrantServerStore:
 
     def search(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
                score_threshold: float | None = None) -> list[tuple[int, float]]:
+        return as_pairs(*self.search_arrays(collection, vector, limit, live=live, score_threshold=score_threshold))
+
+    def search_arrays(self, collection: str, vector: np.ndarray, limit: int, *, live: np.ndarray | None = None,
+                      score_threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         if limit <= 0:
-            return []
+            return merge_hits([], 0)
         found = []
         for start, size, name in self._parts[collection]:
             if size == 0:
                 continue
             ask = segment_limit(limit, start, size, live)
             response = self.client.query_points(name, query=vector.astype(np.float32).tolist(), limit=ask, score_threshold=score_threshold)
-            hits = [(start + int(p.id), float(p.score)) for p in response.points]
-            found.append([h for h in hits if live is None or live[h[0]]])
+            found.append(segment_hits(start, response.points, live))
         return merge_hits(found, limit)
 
     def count(self, collection: str) -> int:
