@@ -104,7 +104,9 @@ class RetrievalConfig:
     # forward push above, where exact costs the whole graph per query; "exact" and "push" force
     # one. Push at 1e-7 matched exact's top 10 on 99-100% of benchmark questions but cost as much
     # as exact at 128k nodes; at 1e-6 it is several times faster there and agreed on 88-93%
-    # (eval/walks.md, eval/scale.md), so it is used only where exact is too slow.
+    # (eval/walks.md, eval/scale.md), so it is used only where exact is too slow. "power" is
+    # exact too (power iteration on the stored CSR graph, PRPACK's answer to 1e-10 in L1) and
+    # about twice as fast as PRPACK on musique_100's graph (eval/speed.md); opt-in for now.
     ppr: str = "auto"
     push_epsilon: float = 1e-6
     ppr_exact_below: int = 50000
@@ -231,7 +233,7 @@ def _section(kind: type, data: Any, where: str) -> Any:
 
 # Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
 MODES = ("hybrid", "hybrid-2hop", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
-PPR_METHODS = ("auto", "exact", "push")
+PPR_METHODS = ("auto", "exact", "push", "power")
 CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES, "ppr": PPR_METHODS}
 KIND_CHOICES: dict[str, tuple[str, ...]] = {
     "[extractor]": EXTRACTOR_KINDS,

@@ -195,3 +195,41 @@ def push_ppr(
     if stats is not None:
         stats.update(rounds=rounds, pushes=pushes, edges=edges, touched=touched, residual=left)
     return estimate
+
+
+def power_ppr(graph: WalkGraph, reset: np.ndarray, damping: float = 0.5, tolerance: float = 1e-10,
+              max_iterations: int = 1000, matrix: sp.csr_matrix | None = None) -> np.ndarray:
+    """Personalized PageRank by power iteration over the CSR graph: PRPACK's answer (same walk,
+    same dangling rule) to within `tolerance`, in sparse products only.
+
+    Why: igraph rebuilds its PRPACK graph on every call, which costs more than solving on graphs
+    of tens of thousands of nodes; with damping d the error shrinks by d per iteration (about 33
+    iterations to 1e-10 at d = 0.5), each one sparse matrix-vector product. Stops when an
+    iteration changes the vector by less than `tolerance` in L1, so the L1 error is at most
+    tolerance * d / (1 - d). Pass `matrix` (from `walk_matrix`) to reuse it across queries.
+
+    Raises:
+        HippoError: reset has the wrong length, a negative or non-finite entry, or sums to zero;
+            damping not in [0, 1).
+    """
+    if not 0.0 <= damping < 1.0:
+        raise HippoError(f"damping must be in [0, 1), got {damping}")
+    seeds = normalised_reset(reset, graph.n_nodes)
+    adjacency = matrix if matrix is not None else walk_matrix(graph)
+    dangling = graph.degree <= 0
+    inverse_degree = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, graph.degree))
+    scores = seeds.copy()
+    for _ in range(max_iterations):
+        stuck = float(scores[dangling].sum())  # mass on dangling nodes restarts at the seeds
+        following = damping * (adjacency @ (scores * inverse_degree)) + (damping * stuck + 1.0 - damping) * seeds
+        change = float(np.abs(following - scores).sum())
+        scores = following
+        if change < tolerance:
+            break
+    return scores / scores.sum()
+
+
+def walk_matrix(graph: WalkGraph) -> sp.csr_matrix:
+    """The graph's weighted adjacency as a scipy CSR matrix over its arrays (no copy of them)."""
+    n = graph.n_nodes
+    return sp.csr_matrix((graph.data.astype(np.float64, copy=False), graph.indices, graph.indptr), shape=(n, n))

@@ -162,3 +162,29 @@ def test_bad_edges_and_parameters():
         push_ppr(graph, np.array([1.0, 0.0]), damping=1.0)
     with pytest.raises(HippoError):
         push_ppr(graph, np.array([1.0, 0.0]), epsilon=0.0)
+
+
+@pytest.mark.parametrize("name", list(SMALL_GRAPHS))
+@pytest.mark.parametrize("damping", [0.5, 0.85])
+def test_power_iteration_matches_igraph_on_small_graphs(name, damping):
+    from hipporag_like.push_ppr import power_ppr
+
+    n, pairs, weights, reset = SMALL_GRAPHS[name]
+    src, dst, weight = _edges(pairs, weights)
+    exact = personalized_pagerank(make_graph(n, src, dst, weight), np.asarray(reset, float), damping=damping)
+    power = power_ppr(transition_graph(n, src, dst, weight), np.asarray(reset, float), damping=damping)
+    assert np.abs(power - exact).sum() < 1e-8
+    assert power.sum() == pytest.approx(1.0)
+
+
+def test_power_iteration_matches_igraph_on_a_power_law_graph(power_law):
+    from hipporag_like.push_ppr import power_ppr, walk_matrix
+
+    graph, reset, exact = power_law
+    power = power_ppr(graph, reset, matrix=walk_matrix(graph))
+    assert np.abs(power - exact).sum() < 1e-8
+    assert list(np.argsort(-power)[:50]) == list(np.argsort(-exact)[:50])
+    with pytest.raises(HippoError, match="damping"):
+        power_ppr(graph, reset, damping=1.0)
+    with pytest.raises(HippoError):
+        power_ppr(graph, np.zeros(graph.n_nodes))
