@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python eval/bench_synonymy.py --phrases 100000 --out eval/synonymy.md
 	$(BIN)/python eval/bench_lifecycle.py
 	$(BIN)/python eval/bench_extraction.py
+	$(BIN)/python eval/bench_build.py
 
 clean:
 	rm -rf $(VENV) indexes/demo

@@ -21,7 +21,7 @@ from .embedding import Embedder
 from .errors import HippoError
 from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
-from .push_ppr import WalkGraph, power_ppr, push_ppr, walk_matrix
+from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
 from .ranking import fact_phrase_weights, min_max, top_k
 from .second_hop import second_walk
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
@@ -67,7 +67,7 @@ class Retriever:
         self.specificity = tables.specificity()
         self.walk_graph = WalkGraph.from_arrays(derived.graph_indptr, derived.graph_indices, derived.graph_weight)
         self._exact_graph: Any = None
-        self._walk_matrix: Any = None
+        self._transition_matrix: Any = None
         self._bm25: BM25Scorer | None = None
 
     def fact_phrases(self, fact: int) -> tuple[int, int]:
@@ -87,9 +87,9 @@ class Retriever:
         if method == "push" or (method == "auto" and self.n_nodes >= self.config.ppr_exact_below):
             return push_ppr(self.walk_graph, reset, self.config.damping, self.config.push_epsilon)
         if method == "power":
-            if self._walk_matrix is None:
-                self._walk_matrix = walk_matrix(self.walk_graph)
-            return power_ppr(self.walk_graph, reset, self.config.damping, matrix=self._walk_matrix)
+            if self._transition_matrix is None:
+                self._transition_matrix = transition_matrix(self.walk_graph)
+            return power_ppr(self.walk_graph, reset, self.config.damping, matrix=self._transition_matrix)
         if self._exact_graph is None:
             d = self.derived
             rows = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(np.asarray(d.graph_indptr)))

@@ -178,10 +178,10 @@ def test_power_iteration_matches_igraph_on_small_graphs(name, damping):
 
 
 def test_power_iteration_matches_igraph_on_a_power_law_graph(power_law):
-    from hipporag_like.push_ppr import power_ppr, walk_matrix
+    from hipporag_like.push_ppr import power_ppr, transition_matrix
 
     graph, reset, exact = power_law
-    power = power_ppr(graph, reset, matrix=walk_matrix(graph))
+    power = power_ppr(graph, reset, matrix=transition_matrix(graph))
     assert np.abs(power - exact).sum() < 1e-8
     assert list(np.argsort(-power)[:50]) == list(np.argsort(-exact)[:50])
     with pytest.raises(HippoError, match="damping"):
