@@ -32,7 +32,7 @@ from .lexical import term_counts
 from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
-from .synonymy import Pairs, approximate_pairs, cross_pairs, synonym_pairs
+from .synonymy import approximate_pairs, cross_pairs, synonym_pairs
 from .tables import Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
@@ -195,56 +195,62 @@ def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
 
 def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> Tables:
     """Synonym pairs for the phrases that came alive: among themselves (exact, or approximate
-    when very many), and against the phrases alive before. The latter reads the old phrase
-    vectors from the segments (memory-mapped) and compares them in BLAS tiles: exact, and far
-    cheaper than one vector-index query per new phrase; when both sides are huge (a first build
+    when very many), and against the phrases alive before. The latter compares them with each
+    old segment's memory-mapped phrase vectors in BLAS tiles, in place (no gathered copy of the
+    old vectors; pairs with rows dead or just woken are dropped afterwards): exact, and far
+    cheaper than one vector-index query per new phrase. When both sides are huge (a first build
     is not this path) it falls back to the approximate search over their union."""
     if not len(woken):
         return tables
     threshold = ctx.config.graph.synonymy_threshold
-    vectors = np.stack([_phrase_vector(ctx, int(row), first_new, new_vectors) for row in woken])
-    older = tables.phrase_live().copy()
-    older[woken] = False
-    old_rows = np.flatnonzero(older[:first_new])
-    found = [synonym_pairs(vectors, threshold)]
-    rows = [(woken, woken)]
-    if len(old_rows):
-        old_vectors = _old_phrase_vectors(ctx, old_rows)
-        if len(woken) * len(old_rows) <= CROSS_EXACT_LIMIT:
-            found.append(cross_pairs(vectors, old_vectors, threshold))
-            rows.append((woken, old_rows))
-        else:
-            union = approximate_pairs(np.concatenate([vectors, old_vectors]), threshold)
-            crossing = (union.a < len(woken)) & (union.b >= len(woken))
-            found.append(Pairs(union.a[crossing], union.b[crossing] - len(woken), union.score[crossing]))
-            rows.append((woken, old_rows))
-    a = np.concatenate([left[p.a] for p, (left, _) in zip(found, rows)])
-    b = np.concatenate([right[p.b] for p, (_, right) in zip(found, rows)])
-    return add_synonyms(tables, a, b, np.concatenate([p.score for p in found]))
+    vectors = _woken_vectors(ctx, woken, first_new, new_vectors)
+    older = tables.phrase_live()[:first_new].copy()
+    older[woken[woken < first_new]] = False
+    inner = synonym_pairs(vectors, threshold)
+    a, b, score = [woken[inner.a]], [woken[inner.b]], [inner.score]
+    n_old = int(older.sum())
+    if n_old and len(woken) * n_old <= CROSS_EXACT_LIMIT:
+        for start, block in _old_phrase_blocks(ctx):
+            pairs = cross_pairs(vectors, block, threshold)
+            rows = pairs.b + start
+            keep = older[rows]
+            a.append(woken[pairs.a[keep]]), b.append(rows[keep]), score.append(pairs.score[keep])
+    elif n_old:
+        old_rows = np.flatnonzero(older)
+        union = approximate_pairs(np.concatenate([vectors, _gather_old(ctx, old_rows)]), threshold)
+        crossing = (union.a < len(woken)) & (union.b >= len(woken))
+        a.append(woken[union.a[crossing]]), b.append(old_rows[union.b[crossing] - len(woken)]), score.append(union.score[crossing])
+    return add_synonyms(tables, np.concatenate(a), np.concatenate(b), np.concatenate(score))
 
 
 CROSS_EXACT_LIMIT = 5_000_000_000  # new x old comparisons done exactly (about a second of BLAS per 1e10)
 
 
-def _phrase_vector(ctx: WriteContext, row: int, first_new: int, new_vectors: np.ndarray) -> np.ndarray:
-    if row >= first_new:
-        return new_vectors[row - first_new]
-    assert ctx.base is not None  # an old row exists only in an old version
-    segment, local = ctx.base.locate("phrases", row)
-    return np.asarray(segment.vectors("phrases")[local], dtype=np.float32)
+def _woken_vectors(ctx: WriteContext, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> np.ndarray:
+    """Vectors of the woken rows, in their order: new rows from this write, revived ones from
+    the base version's segments."""
+    out = np.zeros((len(woken), new_vectors.shape[1]), dtype=np.float32)
+    fresh = woken >= first_new
+    out[fresh] = new_vectors[woken[fresh] - first_new]
+    if not fresh.all():
+        for start, block in _old_phrase_blocks(ctx):
+            mine = np.flatnonzero(~fresh & (woken >= start) & (woken < start + len(block)))
+            out[mine] = np.asarray(block[woken[mine] - start], dtype=np.float32)
+    return out
 
 
-def _old_phrase_vectors(ctx: WriteContext, rows: np.ndarray) -> np.ndarray:
-    """The base version's phrase vectors for the given rows, segment by segment."""
-    assert ctx.base is not None
-    offsets = ctx.base.offsets["phrases"]
-    parts = []
-    for index, segment in enumerate(ctx.base.segments):
-        start, end = int(offsets[index]), int(offsets[index + 1])
-        local = rows[(rows >= start) & (rows < end)] - start
-        if len(local):
-            parts.append(np.asarray(segment.vectors("phrases")[local], dtype=np.float32))
+def _gather_old(ctx: WriteContext, rows: np.ndarray) -> np.ndarray:
+    """The base version's phrase vectors for the given (sorted) rows, segment by segment."""
+    parts = [np.asarray(block[rows[(rows >= start) & (rows < start + len(block))] - start], dtype=np.float32)
+             for start, block in _old_phrase_blocks(ctx)]
     return np.concatenate(parts)
+
+
+def _old_phrase_blocks(ctx: WriteContext) -> list[tuple[int, np.ndarray]]:
+    """(first global row, memory-mapped phrase vectors) of each segment of the base version."""
+    assert ctx.base is not None  # an old row exists only in an old version
+    offsets = ctx.base.offsets["phrases"]
+    return [(int(offsets[i]), segment.vectors("phrases")) for i, segment in enumerate(ctx.base.segments) if segment.counts["phrases"]]
 
 
 def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:
