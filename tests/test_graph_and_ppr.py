@@ -137,3 +137,15 @@ def test_title_edges_weigh_a_passage_to_its_own_subject():
     assert edges[(1, 2 + keys.index("corvessa harbour"))] == 10.0
     untitled = build(TINY, GraphConfig(title_edge_weight=0.0), titles=["Orrin Hale", "Corvessa Harbour"])[0]
     assert "corvessa harbour" not in untitled.phrase_keys
+
+
+def test_sorting_set_helpers_agree_with_numpy():
+    from hipporag_like.tables import contains_sorted, sorted_unique
+
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 7, 500):
+        keys = rng.integers(0, 60, size)
+        assert np.array_equal(sorted_unique(keys), np.unique(keys))
+        haystack = np.unique(rng.integers(0, 80, size))
+        needles = rng.integers(-5, 90, size)
+        assert np.array_equal(contains_sorted(haystack, needles), np.isin(needles, haystack))
