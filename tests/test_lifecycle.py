@@ -167,3 +167,27 @@ def test_rebuild_after_a_server_index_retires_its_collections_on_that_server(tmp
         assert client.get_collections().collections == []  # dropped on the server that held them
     finally:
         client.close()
+
+
+def test_a_delete_never_loads_the_extractor(tmp_path):
+    """Deleting extracts nothing, so it keeps the base's extractor fingerprint without reading
+    the extractor's inputs: here the OpenIE file the index was built from is gone."""
+    import json
+
+    from hipporag_like import PipelineConfig
+
+    docs = [("Port Ambrel", "Port Ambrel is a harbour town founded by Mara Quell.", [["Port Ambrel", "founded by", "Mara Quell"]]),
+            ("Mara Quell", "Mara Quell was a salt trader born in Kestavia.", [["Mara Quell", "born in", "Kestavia"]])]
+    openie = tmp_path / "openie.json"
+    openie.write_text(json.dumps({"docs": [{"passage": f"{t}\n{x}", "extracted_entities": [], "extracted_triples": tr} for t, x, tr in docs]}))
+    config = PipelineConfig().with_overrides("extractor", kind="openie", openie_file=str(openie))
+    passages = [Passage.make(title, text) for title, text, _ in docs]
+    with Index.build(passages, tmp_path / "idx", config) as index:
+        built_with = index.manifest["extractor"]["fingerprint"]
+        openie.unlink()
+        summary = index.delete([passages[0].id])
+        assert summary.removed == [passages[0].id]
+        assert index.manifest["extractor"]["fingerprint"] == built_with
+        assert [p.id for p in index.retrieve("Who was born in Kestavia?", k=5).passages] == [passages[1].id]
+        with pytest.raises(InputError, match="no such OpenIE file"):
+            index.insert([passages[0]])  # adding still needs it, and says so
