@@ -78,6 +78,12 @@ class RetrievalConfig:
     mode: str = "hybrid"
     damping: float = 0.5
     passage_node_weight: float = 0.05  # dense passage scores as weak passage-node seeds
+    # Only the passage_seed_top_k most relevant passages seed passage nodes (0: every passage).
+    # Why: with every passage seeded, their total mass grows with the corpus and drowns the fact
+    # seeds (hybrid drifts toward plain dense + BM25 on big indexes) and the walk touches every
+    # passage. At 500, Recall@2/5/10 on musique_100 (both extractors) and hotpotqa_100 moved by
+    # at most +0.3 point; at 20,000 synthetic passages the push walk took 8 ms instead of 12.
+    passage_seed_top_k: int = 500
     fact_top_k: int = 5  # ppr-fact (HippoRAG 2): facts seeding the walk, ranked by embedding alone
     entity_top_k: int = 3  # ppr-entity: phrase nodes linked per question entity
     # hybrid: a passage's relevance is its min-max dense score plus lexical_weight x its
@@ -246,7 +252,7 @@ UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only i
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
             "second_hop_passages", "second_hop_facts")
-NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
@@ -254,6 +260,7 @@ NON_NEGATIVE += ("overlap_tokens",)
 MAXIMUM: dict[str, float] = {
     **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k",
                      "second_hop_passages", "second_hop_facts", "second_hop_keep"), 10_000),  # ranked lists
+    "passage_seed_top_k": 1_000_000_000,
     "concurrency": 1024,  # requests in flight
     "timeout_s": 86_400,  # one day per request
     "max_retries": 100,

@@ -42,6 +42,15 @@ def fact_phrase_weights(
     return weights
 
 
+def keep_top(values: np.ndarray, k: int) -> np.ndarray:
+    """`values` with all but the k largest set to 0 (ties at the cut kept); k = 0 keeps all."""
+    values = np.asarray(values, dtype=np.float64)
+    if k <= 0 or np.count_nonzero(values) <= k:
+        return values
+    cut = np.partition(values, len(values) - k)[len(values) - k]
+    return np.where(values >= cut, values, 0.0)
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best scores, best first, ties broken by index (stable)."""
     k = min(k, len(scores))

@@ -22,7 +22,7 @@ from .errors import HippoError
 from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
-from .ranking import fact_phrase_weights, min_max, top_k
+from .ranking import fact_phrase_weights, keep_top, min_max, top_k
 from .second_hop import second_walk
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import Version
@@ -141,9 +141,13 @@ class Retriever:
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
         passage_seed = min_max(dense) if relevance is None else relevance
-        reset[: self.n_passages] = passage_seed * self.config.passage_node_weight * self.passage_live
+        reset[: self.n_passages] = self.passage_seeds(passage_seed)
         chosen = {int(i): float(phrase_weights[i]) for i in np.flatnonzero(phrase_weights > 0)}
         return _Seeds(reset, facts, chosen)
+
+    def passage_seeds(self, relevance: np.ndarray) -> np.ndarray:
+        """Passage-node seeds: the most relevant live passages' relevance x passage_node_weight."""
+        return keep_top(relevance * self.config.passage_node_weight * self.passage_live, self.config.passage_seed_top_k)
 
     def entity_seeds(self, question: str) -> _Seeds:
         if self.question_entities is None:
@@ -184,7 +188,7 @@ class Retriever:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)
         if mode == "ppr-entity":
-            seeds.reset[: self.n_passages] += min_max(dense) * self.config.passage_node_weight * self.passage_live
+            seeds.reset[: self.n_passages] += self.passage_seeds(min_max(dense))
         walk = self.walk(seeds.reset)[: self.n_passages]
         if mode == "hybrid-2hop":  # one more walk from the first one's best passages (second_hop.py)
             walk = second_walk(self, query_vector, seeds, walk)

@@ -149,3 +149,14 @@ def test_sorting_set_helpers_agree_with_numpy():
         haystack = np.unique(rng.integers(0, 80, size))
         needles = rng.integers(-5, 90, size)
         assert np.array_equal(contains_sorted(haystack, needles), np.isin(needles, haystack))
+
+
+def test_keep_top_zeroes_all_but_the_largest():
+    from hipporag_like.ranking import keep_top
+
+    values = np.array([0.1, 0.0, 0.7, 0.3, 0.7, 0.2])
+    assert keep_top(values, 2).tolist() == [0.0, 0.0, 0.7, 0.0, 0.7, 0.0]
+    assert keep_top(values, 3).tolist() == [0.0, 0.0, 0.7, 0.3, 0.7, 0.0]
+    assert keep_top(values, 0).tolist() == values.tolist()  # 0 keeps every value
+    assert keep_top(values, 10).tolist() == values.tolist()
+    assert keep_top(np.array([0.5, 0.5, 0.5]), 1).tolist() == [0.5, 0.5, 0.5]  # ties at the cut stay
