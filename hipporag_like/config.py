@@ -71,6 +71,9 @@ class VectorsConfig:
     kind: str = "edge"  # edge (embedded Qdrant Edge) | qdrant (server via qdrant-client)
     url: str | None = None
     api_key_env: str = "QDRANT_API_KEY"
+    # edge: a segment's collection of at least this many vectors is searched by HNSW over int8
+    # quantized vectors (rescored); smaller ones exactly. 0 keeps every search exact.
+    hnsw_min_points: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only i
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
             "second_hop_passages", "second_hop_facts")
-NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
+NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "hnsw_min_points", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",)
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
@@ -260,7 +263,7 @@ NON_NEGATIVE += ("overlap_tokens",)
 MAXIMUM: dict[str, float] = {
     **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k",
                      "second_hop_passages", "second_hop_facts", "second_hop_keep"), 10_000),  # ranked lists
-    "passage_seed_top_k": 1_000_000_000,
+    **dict.fromkeys(("passage_seed_top_k", "hnsw_min_points"), 1_000_000_000),
     "concurrency": 1024,  # requests in flight
     "timeout_s": 86_400,  # one day per request
     "max_retries": 100,

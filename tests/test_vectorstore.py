@@ -147,3 +147,33 @@ def test_merged_hits_are_best_first_with_ties_broken_by_row_and_dead_rows_droppe
     assert as_pairs(rows, scores) == [(3, 0.9), (12, 0.9), (1, 0.5), (10, 0.5)]
     assert rows.dtype == np.int64 and scores.dtype == np.float64
     assert as_pairs(*merge_hits([], 5)) == []
+
+
+def test_big_edge_shards_are_searched_by_hnsw_and_small_ones_exactly(tmp_path):
+    """A collection of at least hnsw_min_points vectors gets an HNSW shard (its own cache name);
+    its answers stay close to exact, dead rows are still dropped, and retiring removes it."""
+    from hipporag_like.vectorstore.edge import HNSW_SUFFIX
+
+    big, small = unit(3000, dim=16, seed=5), unit(40, dim=16, seed=6)
+    segs = [segment(tmp_path / "segs", big, unit(10, dim=16, seed=7)), segment(tmp_path / "segs", small, unit(3, dim=16, seed=8))]
+    store = open_vector_store(VectorsConfig(kind="edge", hnsw_min_points=1000), [], "t", tmp_path / "cache")
+    try:
+        for s in segs:
+            store.add_segment(s)
+        shards = sorted(p.name for p in (tmp_path / "cache" / "shards").iterdir())
+        assert sum(name.endswith(HNSW_SUFFIX) for name in shards) == 1  # only the 3,000 passages
+        queries = unit(30, dim=16, seed=9)
+        both = np.concatenate([big, small])
+        found = 0
+        for query in queries:
+            exact = set(np.argsort(-(both @ query))[:10].tolist())
+            found += len(exact & {row for row, _ in store.search("passages", query, 10)})
+        assert found >= 0.9 * 10 * len(queries)
+        live = np.ones(len(both), dtype=bool)
+        target = int(np.argmax(both @ queries[0]))
+        live[target] = False
+        assert target not in [row for row, _ in store.search("passages", queries[0], 10, live=live)]
+        store.retire([(segs[0].name, {k: segs[0].vector_file(k)[1] for k in ("passages", "phrases", "facts")})])
+        assert not any(p.name.endswith(HNSW_SUFFIX) for p in (tmp_path / "cache" / "shards").iterdir())
+    finally:
+        store.close()

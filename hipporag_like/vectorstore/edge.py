@@ -8,6 +8,12 @@ vector file they were built from: the writer builds them as it writes, a reader 
 machine builds them once on first use (checking the bytes against that hash), and opening an
 index writes nothing inside its folder. Shards have no write-ahead log: each is built whole in
 a temporary folder, loaded once so that later loads change nothing, and renamed into place.
+
+A shard of at least `hnsw_min_points` vectors is built with an HNSW graph over int8 scalar
+quantized vectors (searched with rescoring on the float vectors): brute force costs a pass over
+every vector per query (199,231 facts of dim 128: 8.6 ms), HNSW 0.25 ms with 97.6% of the exact
+top 20 (eval/scale.md). Smaller shards, and so every small insert, stay exact. The build recipe
+is part of the shard's cache name, so changing the threshold never reuses a shard built otherwise.
 """
 
 from __future__ import annotations
@@ -26,17 +32,20 @@ from ..segments import Segment, file_digest
 from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, segment_hits, segment_limit
 
 VECTOR_NAME = "v"
+HNSW_SUFFIX = "-hnsw-q8"  # cache name of shards built with HNSW over int8-quantized vectors
+HNSW_EF = 128  # candidates explored per HNSW query (at least the number of points asked for)
 _UPSERT_BATCH = 4096
 
 
 class EdgeVectorStore:
     """Searches the shards of a version's segments, each built on demand in `cache_root`."""
 
-    def __init__(self, cache_root: Path, segments: Iterable[Segment] = ()) -> None:
+    def __init__(self, cache_root: Path, segments: Iterable[Segment] = (), hnsw_min_points: int = 0) -> None:
         import qdrant_edge as qe
 
         self._qe = qe
         self.cache_root = Path(cache_root)
+        self.hnsw_min_points = hnsw_min_points  # 0: every shard exact
         self._parts: dict[str, list[tuple[int, int, Path]]] = {c: [] for c in COLLECTIONS}  # (first row, size, shard path)
         self._segments: list[Segment] = []
         self._shards: dict[Path, Any] = {}
@@ -51,10 +60,13 @@ class EdgeVectorStore:
             start = parts[-1][0] + parts[-1][1] if parts else 0
             size = segment.counts[collection]
             path, digest = segment.vector_file(collection)
-            shard_dir = self.cache_root / digest[:40]
+            shard_dir = self.cache_root / (digest[:40] + (HNSW_SUFFIX if self._hnsw(size) else ""))
             parts.append((start, size, shard_dir))
             if build and size:
                 self._ensure(shard_dir, path, digest, size)
+
+    def _hnsw(self, size: int) -> bool:
+        return 0 < self.hnsw_min_points <= size
 
     def _ensure(self, shard_dir: Path, vector_file: Path, digest: str, size: int) -> Path:
         """The shard for a vector file, building it (after checking the file's hash) if absent."""
@@ -69,15 +81,19 @@ class EdgeVectorStore:
         self.cache_root.mkdir(parents=True, exist_ok=True)
         tmp = self.cache_root / f".tmp-{secrets.token_hex(6)}"
         try:
-            config = qe.EdgeConfig(
-                vectors={VECTOR_NAME: qe.EdgeVectorParams(size=int(vectors.shape[1]), distance=qe.Distance.Cosine)}, wal_enabled=False
+            hnsw = self._hnsw(size)
+            params = qe.EdgeVectorParams(
+                size=int(vectors.shape[1]), distance=qe.Distance.Cosine,
+                quantization_config=qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, always_ram=True) if hnsw else None,
             )
-            shard = qe.EdgeShard.create(str(tmp), config)
+            shard = qe.EdgeShard.create(str(tmp), qe.EdgeConfig(vectors={VECTOR_NAME: params}, wal_enabled=False))
             for start in range(0, len(vectors), _UPSERT_BATCH):
                 block = np.asarray(vectors[start : start + _UPSERT_BATCH], dtype=np.float32)
                 shard.update(qe.UpdateOperation.upsert_points(
                     [qe.Point(start + i, {VECTOR_NAME: row.tolist()}) for i, row in enumerate(block)]
                 ))
+            if hnsw:
+                shard.optimize()  # builds the HNSW graph and the quantized copy
             shard.flush()
             shard.close()
             qe.EdgeShard.load(str(tmp)).close()  # settle: the first load rewrites files, later ones do not
@@ -130,8 +146,11 @@ class EdgeVectorStore:
             if size == 0:
                 continue
             ask = segment_limit(limit, start, size, live)
+            params = None
+            if self._hnsw(size):
+                params = qe.SearchParams(hnsw_ef=max(HNSW_EF, ask), quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
             request = qe.QueryRequest(limit=ask, query=qe.Query.Nearest(query, using=VECTOR_NAME), with_payload=False,
-                                      score_threshold=score_threshold)
+                                      score_threshold=score_threshold, params=params)
             found.append(segment_hits(start, self._shard(collection, index).query(request), live))
         return merge_hits(found, limit)
 
@@ -144,6 +163,7 @@ class EdgeVectorStore:
             for digest in digests.values():
                 if len(digest) >= 40:
                     shutil.rmtree(self.cache_root / digest[:40], ignore_errors=True)
+                    shutil.rmtree(self.cache_root / (digest[:40] + HNSW_SUFFIX), ignore_errors=True)
 
     def close(self) -> None:
         for shard in self._shards.values():

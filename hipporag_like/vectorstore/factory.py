@@ -21,7 +21,7 @@ def open_vector_store(config: VectorsConfig, segments: Iterable[Segment], prefix
     if config.kind == "edge":
         from .edge import EdgeVectorStore
 
-        return EdgeVectorStore((cache_dir or default_cache_dir()) / SHARDS_DIR, segments)
+        return EdgeVectorStore((cache_dir or default_cache_dir()) / SHARDS_DIR, segments, config.hnsw_min_points)
     if config.kind == "qdrant":
         from .server import QdrantServerStore
 
