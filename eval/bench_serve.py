@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -83,6 +84,21 @@ def in_process(index_dir: Path, questions: list[str], k: int, mode: str | None, 
             "p99": percentile(times, 99), "extractor": extractor, "passages": passages}
 
 
+def timed_threads(target: Any, count: int, barrier: threading.Barrier, also: threading.Thread | None = None) -> float:
+    """Run target(0..count-1) on threads (and start `also` with them), release them together at
+    the barrier, and return the wall seconds until every one of them has ended."""
+    threads = [threading.Thread(target=target, args=(n,), daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    if also is not None:
+        also.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def in_process_concurrent(index_dir: Path, questions: list[str], k: int, mode: str | None, callers: int, per_caller: int) -> dict:
     """The same questions from `callers` threads sharing one opened Index, as the server's
     request threads do, without HTTP: what 2 cores give that many callers before any server cost."""
@@ -104,14 +120,7 @@ def in_process_concurrent(index_dir: Path, questions: list[str], k: int, mode: s
     try:
         for question in questions[:10]:
             index.retrieve(question, k=k, mode=mode)
-        threads = [threading.Thread(target=caller, args=(n,), daemon=True) for n in range(callers)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        wall = timed_threads(caller, callers, barrier)
     finally:
         index.close()
     return {"callers": callers, "p50": statistics.median(latencies), "p99": percentile(latencies, 99), "rps": len(latencies) / wall}
@@ -250,15 +259,7 @@ def run_level(base_url: str, clients: int, per_client: int, questions: list[str]
             latencies.extend(mine)
             failures.extend(bad)
 
-    threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    writer.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = timed_threads(client_loop, clients, barrier, also=writer)
     writer.stop.set()
     writer.join(timeout=timeout)
     return {"clients": clients, "requests": len(latencies), "wall": wall, "rps": len(latencies) / wall,
