@@ -76,6 +76,8 @@ def test_dead_rows_are_never_returned_and_limits_still_fill(tmp_path, backend):
         assert len(hits) == 10 and not set(nearest[:6]) & {row for row, _ in hits}
         exact = np.argsort(-(vectors @ vectors[0]))
         assert [row for row, _ in hits] == [int(r) for r in exact if live[r]][:10]
+        few = store.search("passages", vectors[0], 3, live=live)  # the first ask (3 + 3) finds only dead rows: asks again
+        assert [row for row, _ in few] == [int(r) for r in exact if live[r]][:3]
         above = store.search("passages", vectors[0], 40, score_threshold=0.5)
         assert all(score >= 0.5 - 1e-6 for _, score in above)
         assert len(above) == int(np.sum(vectors @ vectors[0] >= 0.5 + 1e-6)) or len(above) == int(np.sum(vectors @ vectors[0] >= 0.5 - 1e-6))

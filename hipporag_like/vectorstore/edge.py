@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import IndexFormatError
 from ..segments import Segment, file_digest
-from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, segment_hits, segment_limit
+from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, search_live
 
 VECTOR_NAME = "v"
 HNSW_SUFFIX = "-hnsw-q8"  # cache name of shards built with HNSW over int8-quantized vectors
@@ -145,13 +145,16 @@ class EdgeVectorStore:
         for index, (start, size, _) in enumerate(self._parts[collection]):
             if size == 0:
                 continue
-            ask = segment_limit(limit, start, size, live)
-            params = None
-            if self._hnsw(size):
-                params = qe.SearchParams(hnsw_ef=max(HNSW_EF, ask), quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
-            request = qe.QueryRequest(limit=ask, query=qe.Query.Nearest(query, using=VECTOR_NAME), with_payload=False,
-                                      score_threshold=score_threshold, params=params)
-            found.append(segment_hits(start, self._shard(collection, index).query(request), live))
+            shard, hnsw = self._shard(collection, index), self._hnsw(size)
+
+            def ask(n: int, shard: Any = shard, hnsw: bool = hnsw) -> Any:
+                params = None
+                if hnsw:
+                    params = qe.SearchParams(hnsw_ef=max(HNSW_EF, n), quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
+                return shard.query(qe.QueryRequest(limit=n, query=qe.Query.Nearest(query, using=VECTOR_NAME), with_payload=False,
+                                                   score_threshold=score_threshold, params=params))
+
+            found.append(search_live(ask, start, size, limit, live))
         return merge_hits(found, limit)
 
     def count(self, collection: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..segments import Segment
-from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, segment_hits, segment_limit
+from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, search_live
 
 _BATCH = 512
 
@@ -72,12 +72,15 @@ class QdrantServerStore:
         if limit <= 0:
             return merge_hits([], 0)
         found = []
+        query = vector.astype(np.float32).tolist()
         for start, size, name in self._parts[collection]:
             if size == 0:
                 continue
-            ask = segment_limit(limit, start, size, live)
-            response = self.client.query_points(name, query=vector.astype(np.float32).tolist(), limit=ask, score_threshold=score_threshold)
-            found.append(segment_hits(start, response.points, live))
+
+            def ask(n: int, name: str = name) -> Any:
+                return self.client.query_points(name, query=query, limit=n, score_threshold=score_threshold).points
+
+            found.append(search_live(ask, start, size, limit, live))
         return merge_hits(found, limit)
 
     def count(self, collection: str) -> int:
