@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,17 @@ def load_questions(path: Path, limit: int) -> list[str]:
     return questions[:limit]
 
 
-def in_process(index_dir: Path, questions: list[str], k: int, mode: str | None, warmup: int) -> dict:
-    """Warm in-process query time on the same index and questions (the reference)."""
+def open_index(index_dir: Path, ppr: str | None) -> Index:
+    """The index as the server opens it: with its own walk, or `ppr` in its place."""
     index = Index.open(index_dir)
+    if ppr:
+        index.retriever.config = replace(index.retriever.config, ppr=ppr)
+    return index
+
+
+def in_process(index_dir: Path, questions: list[str], k: int, mode: str | None, warmup: int, ppr: str | None = None) -> dict:
+    """Warm in-process query time on the same index and questions (the reference)."""
+    index = open_index(index_dir, ppr)
     try:
         for question in questions[:warmup]:
             index.retrieve(question, k=k, mode=mode)
@@ -99,10 +108,11 @@ def timed_threads(target: Any, count: int, barrier: threading.Barrier, also: thr
     return time.perf_counter() - started
 
 
-def in_process_concurrent(index_dir: Path, questions: list[str], k: int, mode: str | None, callers: int, per_caller: int) -> dict:
+def in_process_concurrent(index_dir: Path, questions: list[str], k: int, mode: str | None, callers: int, per_caller: int,
+                          ppr: str | None = None) -> dict:
     """The same questions from `callers` threads sharing one opened Index, as the server's
     request threads do, without HTTP: what 2 cores give that many callers before any server cost."""
-    index = Index.open(index_dir)
+    index = open_index(index_dir, ppr)
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(callers + 1)
@@ -137,9 +147,10 @@ def error_lines(log: str, limit: int = 8) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])[:limit]
 
 
-def start_server(index_dir: Path, port: int, log_path: Path, timeout: float) -> subprocess.Popen:
+def start_server(index_dir: Path, port: int, log_path: Path, timeout: float, ppr: str | None = None) -> subprocess.Popen:
     exe = ROOT / ".venv" / "bin" / "hipporag-like"
     command = [str(exe) if exe.exists() else "hipporag-like", "serve", "--index", str(index_dir), "--host", HOST, "--port", str(port)]
+    command += ["--ppr", ppr] if ppr else []
     env = {k: v for k, v in os.environ.items() if k != "HIPPORAG_LIKE_API_KEY"}
     log = log_path.open("wb")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
@@ -280,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default=None, help="retrieval mode (default: the index's)")
     parser.add_argument("--write-pause", type=float, default=0.2, help="seconds between write pairs (default 0.2)")
     parser.add_argument("--max-writes", type=int, default=200, help="at most this many writes per level (default 200)")
+    parser.add_argument("--ppr", choices=("auto", "exact", "push", "power"), help="walk for the server and the references (default: the index's)")
     parser.add_argument("--out", type=Path, default=HERE / "serve.md")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 200:
@@ -314,11 +326,11 @@ def main(argv: list[str] | None = None) -> int:
             source = f"built from `{dataset}/corpus.json`{config_note} in {time.monotonic() - started:.0f} s"
         print(f"index: {source}", flush=True)
 
-        reference = in_process(index_dir, questions, args.k, args.mode, warmup=min(10, len(questions)))
+        reference = in_process(index_dir, questions, args.k, args.mode, warmup=min(10, len(questions)), ppr=args.ppr)
         print(f"in-process: p50 {reference['p50'] * 1000:.1f} ms, mean {reference['mean'] * 1000:.1f} ms "
               f"over {len(questions)} questions", flush=True)
 
-        concurrent = {n: in_process_concurrent(index_dir, questions, args.k, args.mode, n, args.requests) for n in levels}
+        concurrent = {n: in_process_concurrent(index_dir, questions, args.k, args.mode, n, args.requests, args.ppr) for n in levels}
         for n, row in concurrent.items():
             print(f"in-process, {n} threads: p50 {row['p50'] * 1000:.1f} ms, {row['rps']:.1f} queries/s", flush=True)
 
@@ -330,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
 
         port = free_port()
         base_url = f"http://{HOST}:{port}"
-        server = start_server(index_dir, port, root / "server.log", timeout=180)
+        server = start_server(index_dir, port, root / "server.log", timeout=180, ppr=args.ppr)
         rows = []
         try:
             with httpx.Client(base_url=base_url, timeout=120) as client:
@@ -382,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`hipporag-like serve` (uvicorn, one process) on {HOST}, index {source}: "
         f"{reference['passages']:,} passages, extractor `{reference['extractor']}`, k={args.k}, "
-        f"mode {args.mode or 'the index default'}. {len(questions)} questions from `{dataset}/questions.json`.",
+        f"mode {args.mode or 'the index default'}, walk {args.ppr or 'the index default'}. {len(questions)} questions from `{dataset}/questions.json`.",
         "",
         f"**In-process reference** (`Index.open` + `retrieve`, after {min(10, len(questions))} warm-up queries, "
         f"one pass over the questions): p50 {ref_ms:.1f} ms, mean {reference['mean'] * 1000:.1f} ms, "

@@ -353,3 +353,16 @@ def test_query_explain_writes_the_svg(demo_index_path: Path, demo_index, tmp_pat
     svg = out.read_text(encoding="utf-8")
     xml.dom.minidom.parseString(svg)
     assert all(s.phrase in svg for s in demo_index.retrieve(SHOWCASE, k=3).passages[0].why.seed_phrases)
+
+
+def test_a_server_walk_override_answers_like_the_default_and_survives_a_commit(index_dir: Path, demo_index) -> None:
+    """`serve --ppr power`: the exact power walk gives the default walk's ranking, and the
+    override holds for versions opened after a write."""
+    with TestClient(create_app(index_dir, api_key="", ppr="power")) as c:
+        expected = demo_index.retrieve(SHOWCASE, k=5).to_dict()
+        got = c.post("/query", json={"query": SHOWCASE, "k": 5}).json()
+        assert [p["id"] for p in got["passages"]] == [p["id"] for p in expected["passages"]]
+        assert c.post("/passages", json={"passages": [NEW]}).status_code == 200
+        assert c.post("/query", json={"query": "Who founded Zed Corp?", "k": 1}).status_code == 200
+        with c.app.state.holder.lease() as index:  # the version the write opened
+            assert index.retriever.config.ppr == "power"

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..cli import _check_index_path, _fail, guarded
+from ..config import PPR_METHODS
 from ..errors import MissingExtraError
 
 
@@ -32,9 +33,11 @@ def is_loopback(host: str) -> bool:
 @click.option("--llm-base-url", help="OpenAI-compatible server for POST /answer. Keys come from the environment.")
 @click.option("--llm-model", help="Model name for POST /answer.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of LLM answers (default: user cache dir).")
+@click.option("--ppr", type=click.Choice(PPR_METHODS), help="Walk for this server (default: the index's). \"power\" is exact "
+              "and lets concurrent queries run in parallel (igraph's PRPACK holds the GIL): eval/serve.md.")
 @guarded
 def serve(index_dir: Path, host: str, port: int, allow_remote: bool, pipeline: Path | None, llm_base_url: str | None,
-          llm_model: str | None, cache_dir: Path | None) -> None:
+          llm_model: str | None, cache_dir: Path | None, ppr: str | None) -> None:
     """Serve the index over HTTP: POST /query, /answer, /passages; DELETE /passages/{id};
     GET /stats, /healthz; the page at / and the OpenAPI docs at /docs.
 
@@ -43,7 +46,7 @@ def serve(index_dir: Path, host: str, port: int, allow_remote: bool, pipeline: P
 
     \b
     Example:
-      hipporag-like serve --index indexes/demo --port 8000
+      hipporag-like serve --index indexes/demo --port 8000 --ppr power
       curl -s localhost:8000/query -H 'content-type: application/json' \\
           -d '{"query": "Who founded the publishing house that released The Salt Ledger?", "k": 3}'
     """
@@ -64,7 +67,7 @@ def serve(index_dir: Path, host: str, port: int, allow_remote: bool, pipeline: P
     except ModuleNotFoundError:
         raise MissingExtraError("uvicorn", "serve") from None
 
-    app = create_app(index_dir, reader=reader, cache_dir=cache_dir)
+    app = create_app(index_dir, reader=reader, cache_dir=cache_dir, ppr=ppr)
     click.echo(f"serving {index_dir} on http://{host}:{port}  (docs: /docs; answer: "
                f"{'reader ' + reader.model if reader else 'no reader configured'}; "
                f"auth: {'bearer token' if os.environ.get(API_KEY_ENV) else 'none'})", err=True)

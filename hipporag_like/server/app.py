@@ -113,15 +113,16 @@ def _text(value: str, name: str, limit: int, *, required: bool = True) -> str:
 
 
 def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Limits = Limits(), reader: Any = None,
-               llm: Any = None, cache_dir: str | Path | None = None) -> FastAPI:
+               llm: Any = None, cache_dir: str | Path | None = None, ppr: str | None = None) -> FastAPI:
     """The application serving the index at `index_dir` (opened now: a bad index fails here).
 
     `api_key`: wanted as a bearer token (default: $HIPPORAG_LIKE_API_KEY; "" or unset: no auth).
-    `reader` (a ReaderConfig with a model) or `llm` (a ChatBackend) enables POST /answer."""
+    `reader` (a ReaderConfig with a model) or `llm` (a ChatBackend) enables POST /answer.
+    `ppr` overrides the index's walk (see `[retrieval] ppr`)."""
     from ..reader.backends import NoReaderError  # noqa: F401 - fail early if the reader package is broken
 
     key = (api_key if api_key is not None else os.environ.get(API_KEY_ENV)) or None
-    holder = IndexHolder(index_dir)
+    holder = IndexHolder(index_dir, ppr)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

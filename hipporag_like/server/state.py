@@ -31,7 +31,10 @@ class _Opened:
 
 
 class IndexHolder:
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, ppr: str | None = None) -> None:
+        """`ppr` overrides the index's walk for every version this holder opens."""
+        from dataclasses import replace
+
         from ..index import Index
 
         self.index_dir = Path(index_dir)
@@ -39,6 +42,10 @@ class IndexHolder:
         self._reopen = threading.Lock()  # one thread opens a new version; the others keep the old
         self.write_lock = threading.Lock()
         index = Index.open(self.index_dir)
+        if ppr is not None and ppr != index.config.retrieval.ppr:
+            retrieval = replace(index.config.retrieval, ppr=ppr)
+            index.close()
+            index = Index.open(self.index_dir, retrieval=retrieval)
         self._current = _Opened(index, index.folder.name)
 
     def committed_name(self) -> str:
