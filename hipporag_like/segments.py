@@ -55,6 +55,24 @@ def file_digest(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+# SHA-256 of the files this process has hashed or written, by file identity and stamp (device,
+# inode, size, mtime). Index files are written once and never changed, so the reopen after a
+# write (the version moved from staging by rename) and the writer's base need not hash again
+# what this process wrote or checked; any rewrite changes the stamp, and a new process always
+# hashes everything.
+_KNOWN: dict[tuple[int, int, int, int], str] = {}
+
+
+def known_digest(path: Path) -> str:
+    """`file_digest`, computed at most once per process for the same unchanged file."""
+    info = path.stat()
+    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    digest = _KNOWN.get(stamp)
+    if digest is None:
+        digest = _KNOWN[stamp] = file_digest(path)
+    return digest
+
+
 def _write_lines(path: Path, rows: Iterable[Any]) -> np.ndarray:
     """JSON Lines, returning the byte offset of every line start plus the end."""
     offsets = [0]
@@ -105,7 +123,7 @@ def write_segment(parent: Path, content: SegmentContent, name: str | None = None
         _save(folder / f"vectors.{kind}.npy", vectors)
     for key, array in content.terms.items():
         _save(folder / f"terms.{key}.npy", array)
-    files = {p.name: {"size": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(folder.iterdir())}
+    files = {p.name: {"size": p.stat().st_size, "sha256": known_digest(p)} for p in sorted(folder.iterdir())}
     meta = {
         "name": name,
         "counts": {kind: len(rows[kind]) for kind in ("passages", "phrases", "facts")},

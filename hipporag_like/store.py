@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import IndexFormatError
 from .folder import version_folder
-from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, file_digest
+from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest
 from .graph import IndexData  # noqa: F401 - re-exported: the export format's input
 from .tables import Derived, Tables
 
@@ -48,7 +48,7 @@ def write_arrays(folder: Path, tables: Tables, derived: Derived) -> dict[str, di
         for name in names:
             path = folder / f"{prefix}.{name}.npy"
             _save(path, getattr(source, name))
-            files[path.name] = {"size": path.stat().st_size, "sha256": file_digest(path)}
+            files[path.name] = {"size": path.stat().st_size, "sha256": known_digest(path)}
     return files
 
 
@@ -174,24 +174,10 @@ def _check_size(path: Path, size: Any) -> None:
         raise IndexFormatError(f"{path}: content does not match the manifest ({actual} bytes, expected {size}; damaged or edited)")
 
 
-# Files this process has already hashed and found as the manifest says, by identity and
-# stamp. Index files are written once and never changed, so a reopen in the same process (a
-# write opening its base, the reload after it) need not hash them again; any rewrite changes
-# the stamp, and a new process always hashes everything.
-_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
-
-
 def _check_digests(jobs: list[tuple[Path, str]]) -> None:
     def bad(job: tuple[Path, str]) -> Path | None:
         path, expected = job
-        info = path.stat()
-        stamp = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-        if _VERIFIED.get(stamp) == expected:
-            return None
-        if file_digest(path) != expected:
-            return path
-        _VERIFIED[stamp] = expected
-        return None
+        return path if known_digest(path) != expected else None
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for path in pool.map(bad, jobs):

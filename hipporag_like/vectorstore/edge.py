@@ -28,7 +28,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import IndexFormatError
-from ..segments import Segment, file_digest
+from ..segments import Segment, known_digest
 from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, search_live
 
 VECTOR_NAME = "v"
@@ -72,7 +72,7 @@ class EdgeVectorStore:
         """The shard for a vector file, building it (after checking the file's hash) if absent."""
         if (shard_dir / "edge_config.json").is_file():
             return shard_dir
-        if file_digest(vector_file) != digest:
+        if known_digest(vector_file) != digest:
             raise IndexFormatError(f"{vector_file}: content does not match the manifest (damaged or edited)")
         vectors = np.load(vector_file, mmap_mode="r", allow_pickle=False)
         if vectors.shape[0] != size:
