@@ -33,7 +33,7 @@ from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
 from .synonymy import approximate_pairs, cross_pairs, synonym_pairs
-from .tables import Tables, add_synonyms, batch_rows, derive, merge
+from .tables import BatchRows, Merge, Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
 from .vectorstore.base import VectorStore
@@ -135,33 +135,23 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     # waits on the network, spaCy leaves a core idle). Both results land in the cache as they come.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-passages") as pool:
         passage_vectors = pool.submit(_embed_kind, ctx, embedder, "passages", [p.content for p in plan.adding])
-        with ctx.clock.stage("extract"):
-            extractions = cached.extract(plan.adding, ctx.progress) if cached is not None else []
-        summary.failed = cached.failed if cached is not None else []
-        failpoint("after-extract")
-        base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
-        batch = batch_rows(extractions, [p.title for p in plan.adding], ctx.config.graph)
-        merged = merge(
-            base_tables, batch, len(plan.adding),
-            np.array([phrase_point_id(k) for k in batch.phrase_keys], dtype=np.int64),
-            np.array([fact_point_id(t) for t in batch.fact_triples], dtype=np.int64),
-            plan.removed_rows,
-        )
-        new_keys = [batch.phrase_keys[i] for i in merged.new_phrases]
-        new_facts = [batch.fact_triples[i] for i in merged.new_facts]
+        extractions, batch, merged = _extract_and_merge(ctx, plan, cached, summary)
         vectors = {"passages": passage_vectors.result()}
+    base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
+    new_keys = [batch.phrase_keys[i] for i in merged.new_phrases]
+    new_facts = [batch.fact_triples[i] for i in merged.new_facts]
     vectors["phrases"] = _embed_kind(ctx, embedder, "phrases", new_keys)
     vectors["facts"] = _embed_kind(ctx, embedder, "facts", [fact_text(*t) for t in new_facts])
     _one_width(vectors, ctx)
     with ctx.clock.stage("write segment"):
         entry = write_segment(ctx.writer.segments_dir, SegmentContent(
-        passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set
-        extractions=[json.loads(e.to_json()) for e in extractions],
-        phrases=new_keys,
-        facts=new_facts,
-        vectors=vectors,
-        terms=_terms(plan.adding),
-    ))
+            passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set
+            extractions=[json.loads(e.to_json()) for e in extractions],
+            phrases=new_keys,
+            facts=new_facts,
+            vectors=vectors,  # type: ignore[arg-type]  # every kind is an array after _one_width
+            terms=_terms(plan.adding),
+        ))
     segment = Segment(ctx.writer.segments_dir / entry["name"], entry)
     with ctx.clock.stage("vector store"):
         ctx.store.add_segment(segment)
@@ -170,9 +160,27 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
         tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"])
     entries = (ctx.base.manifest["segments"] if ctx.base is not None else []) + [entry]
     dropped = _dropped_triples(ctx.base, plan.removed_rows) + sum(e.dropped_triples for e in extractions)
-    fingerprint = cached.fingerprint if cached is not None else str(ctx.base.manifest["extractor"]["fingerprint"])  # type: ignore[union-attr]
+    fingerprint = cached.fingerprint if cached is not None else str(ctx.base.manifest["extractor"]["fingerprint"]) if ctx.base else ""
     finish_version(ctx, tables, entries, dropped, fingerprint, [e.passage_id for e in summary.failed], cached.hits if cached else 0, summary)
     return summary
+
+
+def _extract_and_merge(ctx: WriteContext, plan: ChangePlan, cached: CachedExtractor | None,
+                       summary: ChangeSummary) -> tuple[list[Extraction], BatchRows, Merge]:
+    """Extract the added passages (none for a pure delete) and merge their rows into the base tables."""
+    with ctx.clock.stage("extract"):
+        extractions = cached.extract(plan.adding, ctx.progress) if cached is not None else []
+    summary.failed = cached.failed if cached is not None else []
+    failpoint("after-extract")
+    base_tables = ctx.base.tables if ctx.base is not None else Tables.empty()
+    batch = batch_rows(extractions, [p.title for p in plan.adding], ctx.config.graph)
+    merged = merge(
+        base_tables, batch, len(plan.adding),
+        np.array([phrase_point_id(k) for k in batch.phrase_keys], dtype=np.int64),
+        np.array([fact_point_id(t) for t in batch.fact_triples], dtype=np.int64),
+        plan.removed_rows,
+    )
+    return extractions, batch, merged
 
 
 def _embed_kind(ctx: WriteContext, embedder: CachedEmbedder, kind: str, texts: list[str]) -> np.ndarray | None:
