@@ -49,7 +49,12 @@ def main() -> int:
         "# Benchmarks\n\nRecall@k (%) of every retrieval mode, 100 questions each, all-MiniLM-L6-v2 embeddings,\n"
         f"measured by `make bench` on {machine}, {time.strftime('%Y-%m-%d')}. Latency is per query, with\n"
         "the embedder warm. Index build times include extraction and embedding unless the shared cache\n"
-        "already held them.\n"
+        "already held them.\n\n"
+        "The other reports of `make bench`: build and query speed in [speed.md](speed.md), the index's costs\n"
+        "against its size in [scale.md](scale.md), serving under load in [serve.md](serve.md), the walks in\n"
+        "[walks.md](walks.md), synonymy at scale in [synonymy.md](synonymy.md), inserts and deletes in\n"
+        "[lifecycle.md](lifecycle.md), LLM extraction throughput in [extraction_throughput.md](extraction_throughput.md),\n"
+        "and, from its own scripts, every variant tried for recall in [TUNING.md](TUNING.md).\n"
     )
     (HERE / "README.md").write_text(header + "\n" + "\n".join(sections), encoding="utf-8")
     return 0
