@@ -82,7 +82,8 @@ class Retriever:
         return set((neighbours[neighbours >= self.n_passages] - self.n_passages).tolist())
 
     def walk(self, reset: np.ndarray) -> np.ndarray:
-        """PPR from the reset vector: exact (PRPACK) on small graphs, forward push on large ones."""
+        """PPR from the reset vector: exact (PRPACK, or power iteration with ppr = "power") on
+        small graphs, forward push on large ones."""
         method = self.config.ppr
         if method == "push" or (method == "auto" and self.n_nodes >= self.config.ppr_exact_below):
             return push_ppr(self.walk_graph, reset, self.config.damping, self.config.push_epsilon)

@@ -306,26 +306,25 @@ def _unchanged(client: TestClient, index_dir: Path, before: tuple[str, dict]) ->
     assert (_current(index_dir), client.get("/stats").json()) == before
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(body=_BAD_QUERY)
-def test_fuzz_query_gets_a_4xx_and_changes_nothing(fuzz_target: tuple[TestClient, Path], body: Any) -> None:
-    client, index_dir = fuzz_target
+def _rejected_and_unchanged(client: TestClient, index_dir: Path, path: str, body: Any) -> None:
+    """A bad body gets a 4xx in the error shape, and the index is as it was."""
     before = (_current(index_dir), client.get("/stats").json())
-    response = _send(client, "/query", body)
+    response = _send(client, path, body)
     assert 400 <= response.status_code < 500, (body, response.text)
     _error(response, response.status_code)
     _unchanged(client, index_dir, before)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=_BAD_QUERY)
+def test_fuzz_query_gets_a_4xx_and_changes_nothing(fuzz_target: tuple[TestClient, Path], body: Any) -> None:
+    _rejected_and_unchanged(*fuzz_target, "/query", body)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=_BAD_INSERT)
 def test_fuzz_insert_gets_a_4xx_and_changes_nothing(fuzz_target: tuple[TestClient, Path], body: Any) -> None:
-    client, index_dir = fuzz_target
-    before = (_current(index_dir), client.get("/stats").json())
-    response = _send(client, "/passages", body)
-    assert 400 <= response.status_code < 500, (body, response.text)
-    _error(response, response.status_code)
-    _unchanged(client, index_dir, before)
+    _rejected_and_unchanged(*fuzz_target, "/passages", body)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
