@@ -109,6 +109,14 @@ class RetrievalConfig:
     second_hop_chain: bool = True  # only facts going on from a seed phrase to a new one
     second_hop_residual: bool = True  # score facts against the question minus its seed phrases
     second_hop_titles: bool = False  # seed only new phrases that are some passage's title
+    # HippoRAG 2's LLM paths (query_llm/), off by default; the LLM is [reader]'s, else the
+    # extractor's. fact_filter = "llm": the model keeps, of the fact_filter_candidates best facts,
+    # those that help answer the question, and they alone seed the walk (none kept: the
+    # unfiltered seeds). decompose = "llm": hybrid-2hop scores bridge facts against the
+    # question's later single-fact steps instead of the residual vector.
+    fact_filter: str = "none"
+    fact_filter_candidates: int = 5
+    decompose: str = "none"
     # The walk: "auto" runs exact PPR (igraph PRPACK) below ppr_exact_below graph nodes and
     # forward push above, where exact costs the whole graph per query; "exact" and "push" force
     # one. Push at 1e-7 matched exact's top 10 on 99-100% of benchmark questions but cost as much
@@ -243,7 +251,9 @@ def _section(kind: type, data: Any, where: str) -> Any:
 # Allowed values, checked when a pipeline is read, so a bad one fails before any work is done.
 MODES = ("hybrid", "hybrid-2hop", "ppr-fact", "ppr-entity", "dense", "bm25")  # the default first
 PPR_METHODS = ("auto", "exact", "push", "power")
-CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES, "ppr": PPR_METHODS}
+QUERY_LLM_CHOICES = ("none", "llm")
+CHOICES: dict[str, tuple[str, ...]] = {"mode": MODES, "ppr": PPR_METHODS, "fact_filter": QUERY_LLM_CHOICES,
+                                       "decompose": QUERY_LLM_CHOICES}
 KIND_CHOICES: dict[str, tuple[str, ...]] = {
     "[extractor]": EXTRACTOR_KINDS,
     "[embedder]": ("sentence-transformers", "openai"),
@@ -254,7 +264,7 @@ OPEN_UNIT = ("damping",)  # strictly between 0 and 1
 UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
-            "second_hop_passages", "second_hop_facts")
+            "second_hop_passages", "second_hop_facts", "fact_filter_candidates")
 NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "hnsw_min_points", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",)
@@ -263,6 +273,7 @@ NON_NEGATIVE += ("overlap_tokens",)
 MAXIMUM: dict[str, float] = {
     **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k",
                      "second_hop_passages", "second_hop_facts", "second_hop_keep"), 10_000),  # ranked lists
+    "fact_filter_candidates": 100,  # facts in one filter prompt
     **dict.fromkeys(("passage_seed_top_k", "hnsw_min_points"), 1_000_000_000),
     "concurrency": 1024,  # requests in flight
     "timeout_s": 86_400,  # one day per request

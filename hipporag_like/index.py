@@ -23,7 +23,7 @@ from ._version import __version__
 from .cache import KeyValueCache, default_cache_dir
 from .changes import ChangeSummary, WriteContext, plan_change, stage_change
 from .compaction import compact_staged, needs_compaction
-from .config import LLM_KINDS, EmbedderConfig, PipelineConfig, RetrievalConfig
+from .config import LLM_KINDS, EmbedderConfig, PipelineConfig, ReaderConfig, RetrievalConfig
 from .corpus import Passage
 from .embedding import Embedder, make_embedder
 from .errors import IndexFormatError, InputError
@@ -32,6 +32,7 @@ from .folder import IndexWriter
 from .retirement import retire_unlisted
 from .graph import IndexData, materialize
 from .progress import QUIET, Progress
+from .query_llm import make_query_llm
 from .results import RetrievalResult
 from .retrieval import Retriever
 from .segments import VECTOR_KINDS
@@ -80,7 +81,8 @@ class Index:
         self.store = store
         self._sources: dict[str, list[str]] | None = None  # source -> passage ids, built on first use
         self.embedder = embedder
-        self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config))
+        self.query_llm = make_query_llm(config)  # None unless an LLM path is on; built on first question
+        self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config), self.query_llm)
         self._titles: dict[str, list[str]] | None = None
         self._live_ids: set[bytes] | None = None
 
@@ -131,15 +133,16 @@ class Index:
         return self.apply(compact=True, **options)
 
     def _reload(self) -> None:
-        fresh = Index.open(self.path, retrieval=self.config.retrieval, qdrant_url=self.config.vectors.url)
+        fresh = Index.open(self.path, retrieval=self.config.retrieval, qdrant_url=self.config.vectors.url, reader=self.config.reader)
         self.__dict__.update(fresh.__dict__)
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, *, retrieval: RetrievalConfig | None = None, embedder: EmbedderConfig | None = None,
-             qdrant_url: str | None = None) -> "Index":
+             qdrant_url: str | None = None, reader: ReaderConfig | None = None) -> "Index":
         """Open and verify the committed version. Refuses an unknown format, damaged files or a
-        different embedding model. Writes nothing inside the index folder."""
+        different embedding model. Writes nothing inside the index folder. `retrieval` and
+        `reader` replace the pipeline's tables (the reader also answers the LLM query paths)."""
         path = Path(path)
         version = open_version(path)
         try:
@@ -156,6 +159,8 @@ class Index:
             raise IndexFormatError(f"{path}: index was built with embedder '{built_with}', this set-up has '{model.fingerprint}'")
         if retrieval is not None:
             config = replace(config, retrieval=retrieval)
+        if reader is not None:
+            config = replace(config, reader=reader)
         if qdrant_url:
             config = config.with_overrides("vectors", url=qdrant_url)
         store = open_vector_store(config.vectors, version.segments, version.manifest["vectors"].get("prefix", ""))
@@ -238,6 +243,8 @@ class Index:
     def close(self) -> None:
         self.store.close()
         self.version.close()
+        if self.query_llm is not None:
+            self.query_llm.close()
 
     def __enter__(self) -> "Index":
         return self

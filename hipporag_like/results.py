@@ -62,12 +62,17 @@ class RetrievalResult:
     passages: tuple[RetrievedPassage, ...]
     seed_phrases: tuple[SeedPhrase, ...] = ()
     facts: tuple[FactHit, ...] = ()
+    notes: tuple[str, ...] = ()  # what the LLM paths did, or why they fell back (query_llm/)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """As in `query --json`; "notes" only when there are any."""
+        data = {
             "query": self.query,
             "mode": self.mode,
             "passages": [p.to_dict() for p in self.passages],
             "seed_phrases": [asdict(s) for s in self.seed_phrases],
             "facts": [asdict(f) for f in self.facts],
         }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data

@@ -12,7 +12,7 @@ Modes (see README):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -32,11 +32,20 @@ from .vectorstore.base import VectorStore
 DENSE_SEED_LIMIT = 1000  # passages scored densely per query; the rest count as the lowest
 
 
+class QueryLLMPaths(Protocol):
+    """The LLM's part at query time (query_llm.QueryLLM); None from either means no usable reply."""
+
+    def keep_facts(self, question: str, facts: Sequence[tuple[str, str, str]]) -> list[int] | None: ...
+
+    def sub_questions(self, question: str) -> list[str] | None: ...
+
+
 @dataclass
 class _Seeds:
     reset: np.ndarray
     facts: list[tuple[int, float]] = field(default_factory=list)
     phrase_weights: dict[int, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the LLM paths did, or why they fell back
 
 
 class Retriever:
@@ -50,12 +59,14 @@ class Retriever:
         embedder: Embedder,
         config: RetrievalConfig,
         question_entities: Callable[[str], list[str]] | None = None,
+        query_llm: QueryLLMPaths | None = None,
     ) -> None:
         self.version = version
         self.store = store
         self.embedder = embedder
         self.config = config
         self.question_entities = question_entities
+        self.query_llm = query_llm
         tables, derived = version.tables, version.derived
         self.tables, self.derived = tables, derived
         self.n_passages = tables.n_passages
@@ -123,28 +134,50 @@ class Retriever:
             relevance = relevance + self.config.lexical_weight * min_max(self.bm25_scores(question))
         return relevance
 
-    def fact_hits(self, query_vector: np.ndarray, relevance: np.ndarray | None) -> list[tuple[int, float]]:
-        """The question's closest facts. Given passage `relevance` (hybrid), a fact's score also
+    def fact_hits(self, query_vector: np.ndarray, relevance: np.ndarray | None, top: int) -> list[tuple[int, float]]:
+        """The question's `top` closest facts. Given passage `relevance` (hybrid), a fact's score also
         counts how well its own passages match, so a fact from an on-topic passage beats a look-alike."""
         config = self.config
         if relevance is None:
-            return self.store.search("facts", query_vector, config.fact_top_k, live=self.fact_live)
-        hits = self.store.search("facts", query_vector, max(config.fact_candidates, config.hybrid_fact_top_k), live=self.fact_live)
+            return self.store.search("facts", query_vector, top, live=self.fact_live)
+        hits = self.store.search("facts", query_vector, max(config.fact_candidates, top), live=self.fact_live)
         rescored = [(fact, score + config.fact_passage_weight * float(relevance[self.fact_passages(fact)].max())) for fact, score in hits]
         rescored.sort(key=lambda hit: -hit[1])
-        return rescored[: config.hybrid_fact_top_k]
+        return rescored[:top]
+
+    def recognized_facts(self, question: str, candidates: list[tuple[int, float]], fallback: int,
+                         notes: list[str]) -> list[tuple[int, float]]:
+        """HippoRAG 2's recognition memory: the facts the LLM keeps of `candidates`. When it keeps
+        none or gives no usable reply, the best `fallback` candidates, as without the filter."""
+        if self.query_llm is None:
+            raise HippoError('[retrieval] fact_filter = "llm" needs an LLM, and none was given to this retriever')
+        if not candidates:
+            return candidates
+        triples = [tuple(self.version.line("facts", fact)[:3]) for fact, _ in candidates]
+        kept = self.query_llm.keep_facts(question, triples)  # type: ignore[arg-type]
+        if not kept:
+            why = "gave no usable reply" if kept is None else f"kept none of {len(candidates)} facts"
+            notes.append(f"fact filter {why}; the walk used the unfiltered facts")
+            return candidates[:fallback]
+        notes.append(f"fact filter kept {len(kept)} of {len(candidates)} facts")
+        return [candidates[row] for row in kept]
 
     # -- seeds -------------------------------------------------------------------------------
-    def fact_seeds(self, query_vector: np.ndarray, dense: np.ndarray, relevance: np.ndarray | None) -> _Seeds:
+    def fact_seeds(self, question: str, query_vector: np.ndarray, dense: np.ndarray, relevance: np.ndarray | None) -> _Seeds:
         """Facts seed their phrases; passage relevance (dense alone for ppr-fact) seeds passages."""
-        facts = self.fact_hits(query_vector, relevance)
+        config, notes = self.config, []
+        top = config.fact_top_k if relevance is None else config.hybrid_fact_top_k
+        if config.fact_filter == "llm":
+            facts = self.recognized_facts(question, self.fact_hits(query_vector, relevance, config.fact_filter_candidates), top, notes)
+        else:
+            facts = self.fact_hits(query_vector, relevance, top)
         phrase_weights = fact_phrase_weights(facts, _FactEnds(self), self.specificity)
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
         passage_seed = min_max(dense) if relevance is None else relevance
         reset[: self.n_passages] = self.passage_seeds(passage_seed)
         chosen = {int(i): float(phrase_weights[i]) for i in np.flatnonzero(phrase_weights > 0)}
-        return _Seeds(reset, facts, chosen)
+        return _Seeds(reset, facts, chosen, notes)
 
     def passage_seeds(self, relevance: np.ndarray) -> np.ndarray:
         """Passage-node seeds: the most relevant live passages' relevance x passage_node_weight."""
@@ -184,7 +217,7 @@ class Retriever:
         if mode == "ppr-entity":
             seeds = self.entity_seeds(question)
         else:
-            seeds = self.fact_seeds(query_vector, dense, self.relevance(question, dense) if mode.startswith("hybrid") else None)
+            seeds = self.fact_seeds(question, query_vector, dense, self.relevance(question, dense) if mode.startswith("hybrid") else None)
         if seeds.reset[self.n_passages :].sum() <= 0:
             # Nothing in the question reached the graph: the dense ranking is the honest answer.
             return self._result(question, mode, dense, dense, seeds, k)
@@ -192,7 +225,7 @@ class Retriever:
             seeds.reset[: self.n_passages] += self.passage_seeds(min_max(dense))
         walk = self.walk(seeds.reset)[: self.n_passages]
         if mode == "hybrid-2hop":  # one more walk from the first one's best passages (second_hop.py)
-            walk = second_walk(self, query_vector, seeds, walk)
+            walk = second_walk(self, question, query_vector, seeds, walk)
         return self._result(question, mode, walk, dense, seeds, k)
 
     # -- explanation -------------------------------------------------------------------------
@@ -223,6 +256,7 @@ class Retriever:
             passages=tuple(passages),
             seed_phrases=tuple(SeedPhrase(names[p], round(w, 6)) for p, w in seed_list),
             facts=tuple(fact_hits),
+            notes=tuple(seeds.notes),
         )
 
 

@@ -14,6 +14,10 @@ is then only one of many neighbours. So, after the first walk:
 4. walk again from the first reset plus these seeds; the first walk's best `second_hop_keep`
    passages stay on top, in their order, and the second walk ranks the rest.
 One extra walk and a few dozen dot products per query.
+
+With `decompose = "llm"` (HippoRAG 2's LLM path, query_llm/), step 2 scores the facts against
+the question's later single-fact steps ("Where was #1 born?") instead of the residual vector:
+one cached LLM call and one more encoding per question; no usable steps, the residual.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .query_llm.parsing import without_placeholders
 from .ranking import top_k
 
 if TYPE_CHECKING:
@@ -79,8 +84,35 @@ def remaining_question(retriever: "Retriever", query_vector: np.ndarray, seeded:
     return rest / norm if norm > 1e-9 else q
 
 
-def bridge_facts(retriever: "Retriever", query_vector: np.ndarray, first_walk: np.ndarray, used: set[int],
-                 seeded: set[int]) -> list[tuple[int, float]]:
+def later_steps(retriever: "Retriever", question: str, notes: list[str]) -> np.ndarray | None:
+    """Vectors of the question's single-fact steps after the first (the LLM's decomposition),
+    placeholders dropped; None when the LLM gave no usable steps or only one."""
+    if retriever.query_llm is None:
+        return None
+    steps = retriever.query_llm.sub_questions(question)
+    later = [text for text in (without_placeholders(step) for step in (steps or [])[1:]) if text]
+    if not later:
+        notes.append("decomposition " + ("gave no usable reply" if steps is None else f"gave {len(steps)} step(s)")
+                     + "; the second hop used the residual question")
+        return None
+    notes.append(f"decomposition: {len(steps or [])} steps; the second hop followed: " + " | ".join(later))
+    return np.asarray(retriever.embedder.embed(later), dtype=np.float32)
+
+
+def hop_directions(retriever: "Retriever", question: str, query_vector: np.ndarray, seeded: set[int],
+                   notes: list[str]) -> np.ndarray:
+    """Rows to score bridge facts against (a fact's score is its best cosine to any row)."""
+    config = retriever.config
+    if config.decompose == "llm":
+        steps = later_steps(retriever, question, notes)
+        if steps is not None:
+            return steps
+    direction = remaining_question(retriever, query_vector, seeded) if config.second_hop_residual else query_vector
+    return np.asarray(direction, dtype=np.float32)[None, :]
+
+
+def bridge_facts(retriever: "Retriever", question: str, query_vector: np.ndarray, first_walk: np.ndarray, used: set[int],
+                 seeded: set[int], notes: list[str]) -> list[tuple[int, float]]:
     """The facts of the first walk's best passages closest to the question, best first. With
     `second_hop_chain`, only facts that go on from a seeded phrase to a phrase not seeded yet
     (the hop continues from where the first walk started)."""
@@ -96,16 +128,16 @@ def bridge_facts(retriever: "Retriever", query_vector: np.ndarray, first_walk: n
     candidates = np.array([f for f in candidates if retriever.fact_live[f] and int(f) not in used and continues(int(f))], dtype=np.int64)
     if candidates.size == 0:
         return []
-    question = remaining_question(retriever, query_vector, seeded) if config.second_hop_residual else query_vector
-    scores = stored_vectors(retriever, "facts", candidates) @ np.asarray(question, dtype=np.float32)
+    directions = hop_directions(retriever, question, query_vector, seeded, notes)
+    scores = (stored_vectors(retriever, "facts", candidates) @ directions.T).max(axis=1)
     best = top_k(scores.astype(np.float64), config.second_hop_facts)
     return [(int(candidates[i]), float(scores[i])) for i in best]
 
 
-def second_walk(retriever: "Retriever", query_vector: np.ndarray, seeds: Any, first_walk: np.ndarray) -> np.ndarray:
+def second_walk(retriever: "Retriever", question: str, query_vector: np.ndarray, seeds: Any, first_walk: np.ndarray) -> np.ndarray:
     """Passage scores of the second walk; `seeds` (the first walk's) gains the new facts and phrases."""
     config = retriever.config
-    hits = bridge_facts(retriever, query_vector, first_walk, {f for f, _ in seeds.facts}, set(seeds.phrase_weights))
+    hits = bridge_facts(retriever, question, query_vector, first_walk, {f for f, _ in seeds.facts}, set(seeds.phrase_weights), seeds.notes)
     reset = np.array(seeds.reset, dtype=np.float64)
     first_seeds = set(seeds.phrase_weights)
     added = False

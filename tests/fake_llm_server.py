@@ -11,8 +11,9 @@ request turn 1, and so on, the last turn repeating. A turn is an answer
 Retry-After), optionally after a delay (`"delay_s"`). The step is told from the system prompt, the way a reader would.
 
 The QA reader's two prompts are steps too: "answer" (answer from numbered passages) and
-"ircot" (one reasoning sentence at a time); their fixtures are picked by a marker in the
-question. A fixture with `"sequential": true` plays its turns in order for every request of a
+"ircot" (one reasoning sentence at a time), and so are the query-time "filter" (keep the
+facts that help) and "decompose" (single-fact steps); their fixtures are picked by a marker in
+the question. A fixture with `"sequential": true` plays its turns in order for every request of a
 step whatever the request says (an IRCoT chain, where each step's prompt differs), instead of
 per repeated identical request.
 
@@ -51,6 +52,10 @@ def step_of(messages: list[dict[str, Any]]) -> str:
     system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system").lower()
     if "numbered passages" in system:  # the QA reader
         return "ircot" if "one step at a time" in system else "answer"
+    if "numbered list of facts" in system:  # query time: the recognition-memory fact filter
+        return "filter"
+    if "simple questions" in system:  # query time: question decomposition
+        return "decompose"
     if "triples" in system:
         return "triples"
     if "question" in system:

@@ -90,10 +90,10 @@ def test_without_a_new_phrase_the_first_walk_stands(index):
     retriever = index.retriever
     vector = retriever.embedder.embed([QUESTION])[0]
     dense = retriever.dense_scores(vector)
-    seeds = retriever.fact_seeds(vector, dense, retriever.relevance(QUESTION, dense))
+    seeds = retriever.fact_seeds(QUESTION, vector, dense, retriever.relevance(QUESTION, dense))
     first = retriever.walk(seeds.reset)[: retriever.n_passages]
     seeds.phrase_weights.update({p: 1.0 for p in range(retriever.tables.n_phrases)})  # every phrase already a seed
-    assert second_walk(retriever, vector, seeds, first) is first
+    assert second_walk(retriever, QUESTION, vector, seeds, first) is first
 
 
 def test_passage_facts_inverts_fact_passages(index):

@@ -36,16 +36,20 @@ def make_extractor(
     if config.kind in LLM_KINDS:
         from .llm_extractor import LLMExtractor
 
-        if not config.model:
-            raise HippoError(f"extractor.model is required for the '{config.kind}' extractor (or pass --llm-model)")
-        backend = _openai_backend(config, config.model) if config.kind == "openai" else _vllm_backend(config, config.model)
         return LLMExtractor(
-            backend,
+            llm_backend(config),
             cache if cache is not None else KeyValueCache(default_cache_dir()),
             retry_failed=retry_failed,
             max_tokens_budget=max_tokens_budget,
         )
     raise HippoError(f"extractor.kind: unknown extractor '{config.kind}' (use {', '.join(EXTRACTOR_KINDS)})")
+
+
+def llm_backend(config: ExtractorConfig) -> "OpenAIBackend | VLLMBackend":
+    """The chat backend of an LLM extractor's config (also answers query-time LLM calls)."""
+    if not config.model:
+        raise HippoError(f"extractor.model is required for the '{config.kind}' extractor (or pass --llm-model)")
+    return _openai_backend(config, config.model) if config.kind == "openai" else _vllm_backend(config, config.model)
 
 
 def _openai_backend(config: ExtractorConfig, model: str) -> "OpenAIBackend":
