@@ -308,7 +308,8 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
     click.echo(printable(f"Q: {question}  [{result.mode}]"))
     for rank, hit in enumerate(result.passages, start=1):
         seeds = ", ".join(s.phrase for s in hit.why.seed_phrases[:4]) or "-"
-        click.echo(printable(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds})"))
+        named = f"; named by: {', '.join(hit.why.named_by[:2])}" if hit.why.named_by else ""
+        click.echo(printable(f"{rank}. {hit.title or hit.id}  (score {hit.score:.4g}; seeds: {seeds}{named})"))
         click.echo(printable(f"   {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}"))
         if hit.source:
             click.echo(printable(f"   from {hit.source}" + (f" [{hit.span[0]}:{hit.span[1]}]" if hit.span else "")))

@@ -109,6 +109,11 @@ class RetrievalConfig:
     second_hop_chain: bool = True  # only facts going on from a seed phrase to a new one
     second_hop_residual: bool = True  # score facts against the question minus its seed phrases
     second_hop_titles: bool = False  # seed only new phrases that are some passage's title
+    # The title hop (title_hop.py; hybrid modes): each of the walk's best title_hop_sources
+    # passages gives title_hop_weight x its score to the passages whose own title it mentions,
+    # the step the walk dilutes over ~20 phrases a passage. 0 turns it off. eval/TUNING.md.
+    title_hop_weight: float = 0.2
+    title_hop_sources: int = 5
     # HippoRAG 2's LLM paths (query_llm/), off by default; the LLM is [reader]'s, else the
     # extractor's. fact_filter = "llm": the model keeps, of the fact_filter_candidates best facts,
     # those that help answer the question, and they alone seed the walk (none kept: the
@@ -265,14 +270,15 @@ UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only i
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
             "second_hop_passages", "second_hop_facts", "fact_filter_candidates")
+NON_NEGATIVE_RETRIEVAL = ("title_hop_weight", "title_hop_sources")
 NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "hnsw_min_points", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
-NON_NEGATIVE += ("overlap_tokens",)
+NON_NEGATIVE += ("overlap_tokens",) + NON_NEGATIVE_RETRIEVAL
 # Upper bounds: far above any useful setting, low enough that no value overflows an array size,
 # a timer or a float sum downstream (a huge top-k used to pass here and fail every query).
 MAXIMUM: dict[str, float] = {
     **dict.fromkeys(("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k",
-                     "second_hop_passages", "second_hop_facts", "second_hop_keep"), 10_000),  # ranked lists
+                     "second_hop_passages", "second_hop_facts", "second_hop_keep", "title_hop_sources"), 10_000),  # ranked lists
     "fact_filter_candidates": 100,  # facts in one filter prompt
     **dict.fromkeys(("passage_seed_top_k", "hnsw_min_points"), 1_000_000_000),
     "concurrency": 1024,  # requests in flight
@@ -287,7 +293,7 @@ MAXIMUM: dict[str, float] = {
     "max_record_tokens": 1_000_000,
     "ppr_exact_below": 1_000_000_000,
     "k": 100,  # passages in one reader prompt
-    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "second_hop_weight"), 1000),  # weights
+    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "second_hop_weight", "title_hop_weight"), 1000),  # weights
 }
 
 

@@ -31,6 +31,8 @@ class Why:
     seed_phrases: tuple[SeedPhrase, ...] = ()
     facts: tuple[FactHit, ...] = ()
     dense_score: float | None = None
+    # titles of the walk's best passages that name this passage's own title (the title hop)
+    named_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
 from .ranking import fact_phrase_weights, keep_top, min_max, top_k
 from .second_hop import second_walk
+from .title_hop import TitleLinks, title_hop
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import Version
 from .text import normalize_phrase
@@ -46,6 +47,7 @@ class _Seeds:
     facts: list[tuple[int, float]] = field(default_factory=list)
     phrase_weights: dict[int, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the LLM paths did, or why they fell back
+    named_by: dict[int, list[int]] = field(default_factory=dict)  # title hop: article -> sources naming it
 
 
 class Retriever:
@@ -80,6 +82,7 @@ class Retriever:
         self._exact_graph: Any = None
         self._transition_matrix: Any = None
         self._bm25: BM25Scorer | None = None
+        self._title_links: TitleLinks | None = None
 
     def fact_phrases(self, fact: int) -> tuple[int, int]:
         return int(self.tables.fact_subject[fact]), int(self.tables.fact_object[fact])
@@ -111,6 +114,18 @@ class Retriever:
             weights = np.where(rows[upper] == cols[upper], weights / 2, weights)  # a self-loop is stored once
             self._exact_graph = make_graph(self.n_nodes, rows[upper], cols[upper], weights)
         return personalized_pagerank(self._exact_graph, reset, self.config.damping)
+
+    def with_title_hop(self, scores: np.ndarray, seeds: "_Seeds") -> np.ndarray:
+        """The walk's passage scores plus the title hop (title_hop.py); `seeds` records who named whom."""
+        config = self.config
+        if config.title_hop_weight <= 0 or config.title_hop_sources <= 0:
+            return scores
+        if self._title_links is None:
+            t = self.tables
+            self._title_links = TitleLinks.from_mentions(self.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
+        boosted, named_by = title_hop(self._title_links, scores, self.passage_live, config.title_hop_sources, config.title_hop_weight)
+        seeds.named_by = named_by
+        return boosted
 
     # -- scorers -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
@@ -224,6 +239,8 @@ class Retriever:
         if mode == "ppr-entity":
             seeds.reset[: self.n_passages] += self.passage_seeds(min_max(dense))
         walk = self.walk(seeds.reset)[: self.n_passages]
+        if mode.startswith("hybrid"):
+            walk = self.with_title_hop(walk, seeds)
         if mode == "hybrid-2hop":  # one more walk from the first one's best passages (second_hop.py)
             walk = second_walk(self, question, query_vector, seeds, walk)
         return self._result(question, mode, walk, dense, seeds, k)
@@ -245,6 +262,7 @@ class Retriever:
                     hit for (f, _), hit in zip(seeds.facts, fact_hits) if index in self.fact_passages(f) or set(self.fact_phrases(f)) & held
                 ),
                 dense_score=None if dense is None else round(float(dense[index]), 6),
+                named_by=tuple(version.line("passages", s)["title"] for s in seeds.named_by.get(index, ())),
             )
             p = version.line("passages", index)
             span = p.get("span")

@@ -156,7 +156,7 @@ def second_walk(retriever: "Retriever", question: str, query_vector: np.ndarray,
     seeds.facts.extend(hits)
     if not added:
         return first_walk
-    second = retriever.walk(reset)[: retriever.n_passages]
+    second = retriever.with_title_hop(retriever.walk(reset)[: retriever.n_passages], seeds)
     keep = top_k(np.where(retriever.passage_live, first_walk, -np.inf), config.second_hop_keep)
     if keep.size:
         # The first walk's best passages stay first, in their order: the hop adds, never displaces.

@@ -31,7 +31,7 @@ def test_query_json_shape(demo_index_path):
     assert data["query"] == SHOWCASE and len(data["passages"]) == 3
     for passage in data["passages"]:
         assert set(passage) == {"id", "title", "text", "score", "why"}
-        assert set(passage["why"]) == {"seed_phrases", "facts", "dense_score"}
+        assert set(passage["why"]) == {"seed_phrases", "facts", "dense_score", "named_by"}
 
 
 def test_stats_json(demo_index_path):

@@ -26,7 +26,7 @@ def server_url(demo_index_path: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _check_why(meta: dict) -> None:
-    assert set(meta["why"]) == {"seed_phrases", "facts", "dense_score"}
+    assert set(meta["why"]) == {"seed_phrases", "facts", "dense_score", "named_by"}
     assert meta["why"]["seed_phrases"] and "phrase" in meta["why"]["seed_phrases"][0]
 
 

@@ -62,6 +62,7 @@ class WhyOut(BaseModel):
     seed_phrases: list[SeedOut]
     facts: list[FactOut]
     dense_score: float | None = None
+    named_by: list[str] = Field(default_factory=list, description="Titles of top passages that name this passage's title (the title hop).")
 
 
 class PassageOut(BaseModel):
@@ -83,6 +84,7 @@ class QueryResponse(BaseModel):
     passages: list[PassageOut]
     seed_phrases: list[SeedOut]
     facts: list[FactOut]
+    notes: list[str] = Field(default_factory=list, description="What the LLM query paths did, or why they fell back.")
 
 
 class ChangeResponse(BaseModel):

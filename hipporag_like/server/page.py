@@ -72,7 +72,8 @@ $("ask").addEventListener("submit", async (ev) => {
     li.className = "passage";
     const t = document.createElement("span"); t.className = "t"; t.textContent = p.title || p.id;
     const s = document.createElement("span"); s.className = "s";
-    s.textContent = "score " + p.score.toPrecision(3) + " \\u00b7 seeds: " + (p.why.seed_phrases.map((x) => x.phrase).slice(0, 4).join(", ") || "-");
+    s.textContent = "score " + p.score.toPrecision(3) + " \\u00b7 seeds: " + (p.why.seed_phrases.map((x) => x.phrase).slice(0, 4).join(", ") || "-")
+      + (p.why.named_by && p.why.named_by.length ? " \\u00b7 named by: " + p.why.named_by.slice(0, 2).join(", ") : "");
     const x = document.createElement("div"); x.className = "x"; x.textContent = p.text.length > 240 ? p.text.slice(0, 240) + "\\u2026" : p.text;
     li.append(t, s, x);
     li.addEventListener("click", () => explain(i));
