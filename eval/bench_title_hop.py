@@ -1,0 +1,229 @@
+"""Issue 9: the title hop against the walk alone, its settings, and the alternatives tried.
+
+    .venv/bin/python eval/bench_title_hop.py            # every variant on the three benchmark indexes
+    .venv/bin/python eval/bench_title_hop.py hop-0.1 backlinks
+
+Opens the indexes `make bench` builds (indexes/musique_100-spacy, hotpotqa_100-spacy,
+musique_100-gpt35-openie) and prints one markdown row per variant: Recall@1/2/5/10/20 on each.
+A variant is [retrieval] overrides, or an alternative scoring step patched onto the opened
+retriever for the run (the alternatives that lost; see eval/TUNING.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from hipporag_like.evaluation.datasets import load_dataset
+from hipporag_like.evaluation.metrics import mean_recall
+from hipporag_like.index import Index
+from hipporag_like.push_ppr import WalkGraph
+from hipporag_like.retrieval import Retriever
+from hipporag_like.second_hop import remaining_question, stored_vectors
+from hipporag_like.title_hop import TitleLinks, title_hop
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("HIPPORAG_DATASETS", ROOT.parent / "shared" / "datasets"))
+RUNS = [("musique_100-spacy", "musique_100"), ("hotpotqa_100-spacy", "hotpotqa_100"), ("musique_100-gpt35-openie", "musique_100")]
+KS = (1, 2, 5, 10, 20)
+Patch = Callable[[Retriever], Callable[[], None]]  # applies an alternative, returns its undo
+
+
+def _hop_again(r: Retriever) -> Callable[[], None]:
+    """The title hop applied twice (articles named by the articles the first hop lifted)."""
+    once = r.with_title_hop
+
+    def twice(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+        first = once(scores, seeds)  # builds r._title_links on first use
+        return title_hop(r._title_links, first, r.passage_live, r.config.title_hop_sources, r.config.title_hop_weight)[0]
+
+    r.with_title_hop = twice  # type: ignore[method-assign]
+    return lambda: r.__dict__.pop("with_title_hop")
+
+
+def _extra_links(r: Retriever, passages: np.ndarray, phrases: np.ndarray) -> Callable[[], None]:
+    t = r.tables
+    r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, np.concatenate([t.mention_passage, passages]),
+                                              np.concatenate([t.mention_phrase, phrases]),
+                                              np.concatenate([t.mention_title, np.zeros(len(passages), dtype=bool)]))
+    return lambda: setattr(r, "_title_links", None)
+
+
+def _synonym_links(r: Retriever) -> Callable[[], None]:
+    """A passage also names the articles titled by synonyms (cosine >= 0.9) of its phrases."""
+    t = r.tables
+    keep = np.asarray(t.syn_score) >= 0.9
+    a, b = np.asarray(t.syn_a)[keep], np.asarray(t.syn_b)[keep]
+    named = ~np.asarray(t.mention_title, dtype=bool)
+    by_phrase: dict[int, list[int]] = {}
+    for passage, phrase in zip(np.asarray(t.mention_passage)[named].tolist(), np.asarray(t.mention_phrase)[named].tolist()):
+        by_phrase.setdefault(phrase, []).append(passage)
+    pairs = [(p, int(v)) for u, v in [*zip(a, b), *zip(b, a)] for p in by_phrase.get(int(u), [])]
+    return _extra_links(r, np.array([p for p, _ in pairs], dtype=np.int64), np.array([x for _, x in pairs], dtype=np.int64))
+
+
+def _title_aliases(r: Retriever) -> Callable[[], None]:
+    """A title's form without "(qualifier)" or ", Qualifier" ("West Chicago, Illinois" -> "West
+    Chicago") also titles the passage, when some passage mentions that form."""
+    import re
+
+    from hipporag_like.changes import phrase_point_id
+    from hipporag_like.tables import lookup
+    from hipporag_like.text import normalize_phrase
+
+    passages, phrases = [], []
+    for passage in range(r.n_passages):
+        title = r.version.line("passages", passage)["title"]
+        for pattern in (r"^(.*?)\s*\([^()]*\)\s*$", r"^([^,()]+),\s*[^,()]+$"):
+            match = re.match(pattern, title)
+            if match:
+                row = lookup(np.asarray(r.tables.phrase_point), np.array([phrase_point_id(normalize_phrase(match.group(1)))]))[0]
+                if row >= 0:
+                    passages.append(passage), phrases.append(int(row))
+    t = r.tables
+    r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, np.concatenate([t.mention_passage, passages]),
+                                              np.concatenate([t.mention_phrase, phrases]),
+                                              np.concatenate([t.mention_title, np.ones(len(passages), dtype=bool)]))
+    return lambda: setattr(r, "_title_links", None)
+
+
+def _backlinks(r: Retriever) -> Callable[[], None]:
+    """Also 0.1 x a source's score, split evenly, to the passages that mention its title."""
+    t = r.tables
+    titles = TitleLinks.from_mentions(r.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, ~np.asarray(t.mention_title, dtype=bool))
+    hop = r.with_title_hop
+
+    def with_backlinks(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+        out = hop(scores, seeds)
+        for source in np.argsort(-np.where(r.passage_live, scores, -np.inf))[: r.config.title_hop_sources]:
+            for phrase in titles.mention_phrase[titles.mention_indptr[source] : titles.mention_indptr[source + 1]]:
+                mentioning = titles.title_passage[titles.title_indptr[phrase] : titles.title_indptr[phrase + 1]]
+                mentioning = mentioning[mentioning != source]
+                if mentioning.size:
+                    out[mentioning] += 0.1 * scores[source] / mentioning.size
+        return out
+
+    r.with_title_hop = with_backlinks  # type: ignore[method-assign]
+    return lambda: r.__dict__.pop("with_title_hop")
+
+
+def _relevance_weighted(r: Retriever) -> Callable[[], None]:
+    """What the hop adds, times exp(3 x (the article's min-max relevance - 0.5))."""
+    relevance, hop = r.relevance, r.with_title_hop
+    seen: list[np.ndarray] = []
+    r.relevance = lambda question, dense: seen.append(relevance(question, dense)) or seen[-1]  # type: ignore[method-assign]
+
+    def weighted(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+        rel = seen[-1]
+        rel = (rel - rel.min()) / max(float(rel.max() - rel.min()), 1e-12)
+        return scores + (hop(scores, seeds) - scores) * np.exp(3 * (rel - 0.5))
+
+    r.with_title_hop = weighted  # type: ignore[method-assign]
+    return lambda: (r.__dict__.pop("with_title_hop"), r.__dict__.pop("relevance"))
+
+
+def _idf_edges(r: Retriever) -> Callable[[], None]:
+    """No title hop; passage-phrase edges weighted by the phrase's specificity^0.5 (power walk)."""
+    d = r.derived
+    indptr, cols = np.asarray(d.graph_indptr), np.asarray(d.graph_indices, dtype=np.int64)
+    rows = np.repeat(np.arange(r.n_nodes), np.diff(indptr))
+    weight = np.asarray(d.graph_weight, dtype=np.float64).copy()
+    spec = np.ones(r.n_nodes)
+    spec[r.n_passages :] = r.specificity
+    mixed = (rows < r.n_passages) != (cols < r.n_passages)
+    weight[mixed] *= spec[np.maximum(rows, cols)[mixed]] ** 0.5
+    old = r.walk_graph
+    r.walk_graph, r._transition_matrix = WalkGraph.from_arrays(indptr, cols, weight), None
+    return lambda: (setattr(r, "walk_graph", old), setattr(r, "_transition_matrix", None))
+
+
+def _residual_fusion(r: Retriever) -> Callable[[], None]:
+    """No title hop; the walk's best 50 re-ranked by min-max walk + 0.1 x min-max cosine of each
+    passage to the question minus its seed phrases."""
+    fact_seeds, walk = r.fact_seeds, r.walk
+    state: dict = {}
+
+    def remember(question, vector, dense, relevance):  # type: ignore[no-untyped-def]
+        seeds = fact_seeds(question, vector, dense, relevance)
+        state["rest"] = remaining_question(r, vector, set(seeds.phrase_weights))
+        return seeds
+
+    def fused(reset: np.ndarray) -> np.ndarray:
+        scores = np.array(walk(reset), dtype=np.float64)
+        passages = scores[: r.n_passages]
+        top = np.argsort(-passages)[:50]
+        cos = stored_vectors(r, "passages", top) @ state["rest"].astype(np.float32)
+        span = lambda x: (x - x.min()) / max(float(x.max() - x.min()), 1e-12)  # noqa: E731
+        passages[top] = 10 + span(passages[top]) + 0.1 * span(cos)
+        return scores
+
+    r.fact_seeds, r.walk = remember, fused  # type: ignore[method-assign]
+    return lambda: (r.__dict__.pop("fact_seeds"), r.__dict__.pop("walk"))
+
+
+# name -> (mode, [retrieval] overrides, alternative patch or None)
+VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
+    "walk alone (title hop off)": ("hybrid", {"title_hop_weight": 0.0}, None),
+    "hop-0.1": ("hybrid", {"title_hop_weight": 0.1}, None),
+    "hop-0.2 (default)": ("hybrid", {}, None),
+    "hop-0.3": ("hybrid", {"title_hop_weight": 0.3}, None),
+    "hop-0.2, 3 sources": ("hybrid", {"title_hop_sources": 3}, None),
+    "hop-0.2, 10 sources": ("hybrid", {"title_hop_sources": 10}, None),
+    "hybrid-2hop with the hop": ("hybrid-2hop", {}, None),
+    "hop applied twice": ("hybrid", {}, _hop_again),
+    "hop weighted by the article's relevance": ("hybrid", {}, _relevance_weighted),
+    "hop also through synonyms >= 0.9": ("hybrid", {}, _synonym_links),
+    "backlinks": ("hybrid", {}, _backlinks),
+    "title aliases": ("hybrid", {}, _title_aliases),
+    "no hop; IDF-weighted passage edges": ("hybrid", {"title_hop_weight": 0.0, "ppr": "power"}, _idf_edges),
+    "no hop; + 0.1 x residual-question cosine": ("hybrid", {"title_hop_weight": 0.0}, _residual_fusion),
+    "hop, damping 0.4 / 0.6": ("hybrid", {"damping": (0.4, 0.6)}, None),
+    "hop, passage weight 0.025 / 0.1": ("hybrid", {"passage_node_weight": (0.025, 0.1)}, None),
+    "hop, 5 seed facts": ("hybrid", {"hybrid_fact_top_k": 5}, None),
+}
+
+
+@contextmanager
+def variant(index: Index, overrides: dict, patch: Patch | None) -> Iterator[None]:
+    r = index.retriever
+    base = r.config
+    r.config = replace(base, **overrides)
+    undo = patch(r) if patch else None
+    try:
+        yield
+    finally:
+        if undo:
+            undo()
+        r.config = base
+
+
+def recall(index: Index, questions, mode: str) -> dict[int, float]:
+    rankings = [[p.id for p in index.retrieve(q.text, k=max(KS), mode=mode).passages] for q in questions]
+    return mean_recall(rankings, [q.gold_ids for q in questions], KS)
+
+
+def main(names: list[str]) -> None:
+    chosen = {n: v for n, v in VARIANTS.items() if not names or any(n.startswith(x) for x in names)}
+    opened = [(Index.open(ROOT / "indexes" / run), load_dataset(DATA / data).questions) for run, data in RUNS]
+    print("| variant | " + " | ".join(run for run, _ in RUNS) + " |\n|---|" + "---|" * len(RUNS))
+    for name, (mode, overrides, patch) in chosen.items():
+        pairs = [o for o in overrides.items() if isinstance(o[1], tuple)]
+        settings = [dict(overrides, **{k: v[i] for k, v in pairs}) for i in range(2)] if pairs else [overrides]
+        cells = []
+        for index, questions in opened:
+            found = []
+            for setting in settings:
+                with variant(index, setting, patch):
+                    found.append(recall(index, questions, mode))
+            cells.append(" / ".join(" ; ".join(f"{r[k]:.1f}" for r in found) for k in KS))
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
