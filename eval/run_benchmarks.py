@@ -54,7 +54,8 @@ def main() -> int:
         "against its size in [scale.md](scale.md), serving under load in [serve.md](serve.md), the walks in\n"
         "[walks.md](walks.md), synonymy at scale in [synonymy.md](synonymy.md), inserts and deletes in\n"
         "[lifecycle.md](lifecycle.md), LLM extraction throughput in [extraction_throughput.md](extraction_throughput.md),\n"
-        "and, from its own scripts, every variant tried for recall in [TUNING.md](TUNING.md).\n"
+        "and, from its own scripts, every variant tried for recall in [TUNING.md](TUNING.md) (the title hop's in\n"
+        "[title_hop.md](title_hop.md); the LLM query paths are measured by `bench_query_llm.py` against a server you name).\n"
     )
     (HERE / "README.md").write_text(header + "\n" + "\n".join(sections), encoding="utf-8")
     return 0
