@@ -24,7 +24,7 @@ from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
 from .ranking import fact_phrase_weights, keep_top, min_max, top_k
 from .second_hop import second_walk
-from .title_hop import TitleLinks, title_hop
+from .title_hop import Named, TitleLinks, named_by, title_hop
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import Version
 from .text import normalize_phrase
@@ -47,7 +47,7 @@ class _Seeds:
     facts: list[tuple[int, float]] = field(default_factory=list)
     phrase_weights: dict[int, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the LLM paths did, or why they fell back
-    named_by: dict[int, list[int]] = field(default_factory=dict)  # title hop: article -> sources naming it
+    named: Named = field(default_factory=list)  # title hop: (source, the articles it named)
 
 
 class Retriever:
@@ -123,8 +123,7 @@ class Retriever:
         if self._title_links is None:
             t = self.tables
             self._title_links = TitleLinks.from_mentions(self.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
-        boosted, named_by = title_hop(self._title_links, scores, self.passage_live, config.title_hop_sources, config.title_hop_weight)
-        seeds.named_by = named_by
+        boosted, seeds.named = title_hop(self._title_links, scores, self.passage_live, config.title_hop_sources, config.title_hop_weight)
         return boosted
 
     # -- scorers -----------------------------------------------------------------------------
@@ -262,7 +261,7 @@ class Retriever:
                     hit for (f, _), hit in zip(seeds.facts, fact_hits) if index in self.fact_passages(f) or set(self.fact_phrases(f)) & held
                 ),
                 dense_score=None if dense is None else round(float(dense[index]), 6),
-                named_by=tuple(version.line("passages", s)["title"] for s in seeds.named_by.get(index, ())),
+                named_by=tuple(version.line("passages", s)["title"] for s in named_by(seeds.named, index)),
             )
             p = version.line("passages", index)
             span = p.get("span")

@@ -61,17 +61,23 @@ class TitleLinks:
         return passages[keep], share[keep]
 
 
-def title_hop(links: TitleLinks, scores: np.ndarray, live: np.ndarray, sources: int, weight: float) -> tuple[np.ndarray, dict[int, list[int]]]:
+Named = list[tuple[int, np.ndarray]]  # (source passage, the articles it named)
+
+
+def title_hop(links: TitleLinks, scores: np.ndarray, live: np.ndarray, sources: int, weight: float) -> tuple[np.ndarray, Named]:
     """(scores + weight x what the best `sources` live passages pass to the articles they name,
-    {article: [sources that named it]}). weight 0 or no sources: the scores unchanged."""
+    [(source, articles it named)]). weight 0 or no sources: the scores unchanged."""
     if weight <= 0 or sources <= 0:
-        return scores, {}
+        return scores, []
     boosted = np.array(scores, dtype=np.float64)
-    named_by: dict[int, list[int]] = {}
-    for source in top_k(np.where(live, scores, -np.inf), sources):
-        source = int(source)
+    named: Named = []
+    for source in top_k(np.where(live, scores, -np.inf), sources).tolist():
         passages, share = links.articles_named_by(source)
         np.add.at(boosted, passages, weight * float(scores[source]) * share)
-        for passage in np.unique(passages).tolist():
-            named_by.setdefault(passage, []).append(source)
-    return boosted, named_by
+        named.append((source, passages))
+    return boosted, named
+
+
+def named_by(named: Named, passage: int) -> list[int]:
+    """The sources that named `passage`, best first."""
+    return [source for source, passages in named if passage in passages]

@@ -160,3 +160,15 @@ def test_keep_top_zeroes_all_but_the_largest():
     assert keep_top(values, 0).tolist() == values.tolist()  # 0 keeps every value
     assert keep_top(values, 10).tolist() == values.tolist()
     assert keep_top(np.array([0.5, 0.5, 0.5]), 1).tolist() == [0.5, 0.5, 0.5]  # ties at the cut stay
+
+
+def test_top_k_selects_then_sorts_like_a_full_stable_sort() -> None:
+    """Large arrays take the select-then-sort path; ties and -inf must come out as a full
+    stable sort orders them (by index)."""
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        n = int(rng.integers(1, 400))
+        scores = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.random(n)
+        scores[rng.random(n) < 0.2] = -np.inf
+        for k in (0, 1, 3, 10, n):
+            assert top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[: min(k, n)].tolist()

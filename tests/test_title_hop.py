@@ -12,7 +12,7 @@ import pytest
 
 from hipporag_like.config import PipelineConfig
 from hipporag_like.errors import InputError
-from hipporag_like.title_hop import TitleLinks, title_hop
+from hipporag_like.title_hop import TitleLinks, named_by, title_hop
 from test_second_hop import QUESTION, build
 
 # passages 0..3, phrases 0..3. Passage 0 is titled by phrase 0 and mentions phrases 1 and 2;
@@ -31,13 +31,13 @@ def test_a_passage_names_the_articles_whose_title_it_mentions() -> None:
 
 def test_the_best_sources_pass_weight_times_their_score() -> None:
     scores = np.array([1.0, 0.1, 0.0, 0.0])
-    boosted, named_by = title_hop(LINKS, scores, LIVE, sources=1, weight=0.5)
-    assert boosted.tolist() == [1.0, 0.6, 0.25, 0.25] and named_by == {1: [0], 2: [0], 3: [0]}
-    both, named_by = title_hop(LINKS, scores, LIVE, sources=2, weight=0.5)
-    assert both[0] == pytest.approx(1.05) and named_by[0] == [1]
+    boosted, named = title_hop(LINKS, scores, LIVE, sources=1, weight=0.5)
+    assert boosted.tolist() == [1.0, 0.6, 0.25, 0.25] and [named_by(named, p) for p in range(4)] == [[], [0], [0], [0]]
+    both, named = title_hop(LINKS, scores, LIVE, sources=2, weight=0.5)
+    assert both[0] == pytest.approx(1.05) and named_by(named, 0) == [1] and named_by(named, 2) == [0]
     assert title_hop(LINKS, scores, LIVE, sources=5, weight=0.0)[0] is scores  # off: untouched
     dead_best = np.array([False, True, True, True])
-    assert title_hop(LINKS, scores, dead_best, sources=1, weight=0.5)[1] == {0: [1]}  # a deleted passage is no source
+    assert [s for s, _ in title_hop(LINKS, scores, dead_best, sources=1, weight=0.5)[1]] == [1]  # a deleted passage is no source
 
 
 def test_weights_are_checked_when_a_pipeline_is_read() -> None:
