@@ -93,6 +93,55 @@ def _title_aliases(r: Retriever) -> Callable[[], None]:
     return lambda: setattr(r, "_title_links", None)
 
 
+def _capped(r: Retriever) -> Callable[[], None]:
+    """Each source lifts the articles it names by title_hop_weight x its score, but never above
+    its own score (the article stays below the passage that named it)."""
+    if r._title_links is None:
+        t = r.tables
+        r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
+
+    def capped(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+        out = np.array(scores, dtype=np.float64)
+        for source in np.argsort(-np.where(r.passage_live, scores, -np.inf))[: r.config.title_hop_sources]:
+            passages, share = r._title_links.articles_named_by(int(source))
+            for passage, part in zip(passages.tolist(), share.tolist()):
+                lifted = min(out[passage] + r.config.title_hop_weight * scores[source] * part, 0.999 * scores[source])
+                out[passage] = max(out[passage], lifted)
+        return out
+
+    r.with_title_hop = capped  # type: ignore[method-assign]
+    return lambda: r.__dict__.pop("with_title_hop")
+
+
+def _text_links(r: Retriever) -> Callable[[], None]:
+    """Links read from the text instead of the phrases: a source names every passage whose
+    normalised title occurs in its normalised text as a run of up to 8 words."""
+    from hipporag_like.text import normalize_phrase
+
+    titled: dict[str, list[int]] = {}
+    for passage in range(r.n_passages):
+        titled.setdefault(normalize_phrase(r.version.line("passages", passage)["title"]), []).append(passage)
+
+    def linked(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+        out = np.array(scores, dtype=np.float64)
+        for source in np.argsort(-np.where(r.passage_live, scores, -np.inf))[: r.config.title_hop_sources]:
+            line = r.version.line("passages", int(source))
+            words, own = normalize_phrase(line["text"]).split(), normalize_phrase(line["title"])
+            found: dict[int, float] = {}
+            for i in range(len(words)):
+                for n in range(1, min(8, len(words) - i) + 1):
+                    key = " ".join(words[i : i + n])
+                    if key != own:
+                        for passage in titled.get(key, []):
+                            found[passage] = 1.0 / len(titled[key])
+            for passage, part in found.items():
+                out[passage] += r.config.title_hop_weight * scores[source] * part
+        return out
+
+    r.with_title_hop = linked  # type: ignore[method-assign]
+    return lambda: r.__dict__.pop("with_title_hop")
+
+
 def _backlinks(r: Retriever) -> Callable[[], None]:
     """Also 0.1 x a source's score, split evenly, to the passages that mention its title."""
     t = r.tables
@@ -181,6 +230,8 @@ VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "hop also through synonyms >= 0.9": ("hybrid", {}, _synonym_links),
     "backlinks": ("hybrid", {}, _backlinks),
     "title aliases": ("hybrid", {}, _title_aliases),
+    "capped below the source, weight 0.2 / 0.5": ("hybrid", {"title_hop_weight": (0.2, 0.5)}, _capped),
+    "links read from the text": ("hybrid", {}, _text_links),
     "no hop; IDF-weighted passage edges": ("hybrid", {"title_hop_weight": 0.0, "ppr": "power"}, _idf_edges),
     "no hop; + 0.1 x residual-question cosine": ("hybrid", {"title_hop_weight": 0.0}, _residual_fusion),
     "hop, damping 0.4 / 0.6": ("hybrid", {"damping": (0.4, 0.6)}, None),
