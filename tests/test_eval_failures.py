@@ -15,7 +15,7 @@ from conftest import DEMO
 
 
 def result(ids: list[str]) -> RetrievalResult:
-    passages = tuple(RetrievedPassage(i, f"T{i}", "text", 1.0, Why((), (), None)) for i in ids)
+    passages = tuple(RetrievedPassage(i, f"T{i}", "text", 1.0, Why((), (), None, ("T0",) if i == "12" else ())) for i in ids)
     return RetrievalResult("q?", "hybrid", passages, (SeedPhrase("alpha", 0.5),), (FactHit("alpha", "in", "beta", 0.9),))
 
 
@@ -26,7 +26,8 @@ def test_a_record_only_when_a_gold_passage_is_outside_the_top_10():
     assert failure_record(inside, ranked, titles) is None
     outside = SimpleNamespace(id="q2", text="q?", gold_ids=("0", "12", "25"))
     record = failure_record(outside, ranked, titles)
-    assert record["gold"] == [{"title": "T0", "rank": 1}, {"title": "T12", "rank": 13}, {"title": "T25", "rank": None}]
+    assert record["gold"] == [{"title": "T0", "rank": 1}, {"title": "T12", "rank": 13, "named_by": ["T0"]}, {"title": "T25", "rank": None}]
+    assert "notes" not in record
     assert record["top"] == [f"T{i}" for i in range(10)]
     assert record["seeds"] == [["alpha", 0.5]] and record["facts"] == [["alpha", "in", "beta", 0.9]]
     assert record["mode"] == "hybrid" and record["question_id"] == "q2"
