@@ -16,7 +16,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -47,11 +47,13 @@ def _hop_again(r: Retriever) -> Callable[[], None]:
     return lambda: r.__dict__.pop("with_title_hop")
 
 
-def _extra_links(r: Retriever, passages: np.ndarray, phrases: np.ndarray) -> Callable[[], None]:
+def _extra_links(r: Retriever, passages: Any, phrases: Any, as_titles: bool = False) -> Callable[[], None]:
+    """The title hop over the version's mentions plus these (passage, phrase) pairs, which are
+    titles of those passages (`as_titles`) or mentions in them."""
     t = r.tables
     r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, np.concatenate([t.mention_passage, passages]),
                                               np.concatenate([t.mention_phrase, phrases]),
-                                              np.concatenate([t.mention_title, np.zeros(len(passages), dtype=bool)]))
+                                              np.concatenate([t.mention_title, np.full(len(passages), as_titles)]))
     return lambda: setattr(r, "_title_links", None)
 
 
@@ -86,11 +88,7 @@ def _title_aliases(r: Retriever) -> Callable[[], None]:
                 row = lookup(np.asarray(r.tables.phrase_point), np.array([phrase_point_id(normalize_phrase(match.group(1)))]))[0]
                 if row >= 0:
                     passages.append(passage), phrases.append(int(row))
-    t = r.tables
-    r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, np.concatenate([t.mention_passage, passages]),
-                                              np.concatenate([t.mention_phrase, phrases]),
-                                              np.concatenate([t.mention_title, np.ones(len(passages), dtype=bool)]))
-    return lambda: setattr(r, "_title_links", None)
+    return _extra_links(r, np.array(passages, dtype=np.int64), np.array(phrases, dtype=np.int64), as_titles=True)
 
 
 def _capped(r: Retriever) -> Callable[[], None]:
