@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/bench_title_hop.py            # every variant on the three benchmark indexes
     .venv/bin/python eval/bench_title_hop.py hop-0.1 backlinks
+    .venv/bin/python eval/bench_title_hop.py --by-type      # hotpotqa_100: bridge against comparison questions
 
 Opens the indexes `make bench` builds (indexes/musique_100-spacy, hotpotqa_100-spacy,
 musique_100-gpt35-openie) and prints one markdown row per variant: Recall@1/2/5/10/20 on each.
@@ -257,6 +258,26 @@ def recall(index: Index, questions, mode: str) -> dict[int, float]:
     return mean_recall(rankings, [q.gold_ids for q in questions], KS)
 
 
+def by_type() -> None:
+    """hotpotqa_100 split by question type (bridge: a composition through a bridge entity, the
+    pattern the hop is for; comparison: two named entities), with dense and BM25 beside."""
+    import json
+
+    index = Index.open(ROOT / "indexes" / "hotpotqa_100-spacy")
+    questions = load_dataset(DATA / "hotpotqa_100").questions
+    kinds = [record["type"] for record in json.loads((DATA / "hotpotqa_100" / "questions.json").read_text())]
+    print("| retriever | " + " | ".join(f"{kind} R@1 / 2 / 5 / 10 / 20" for kind in ("bridge", "comparison")) + " |\n|---|---|---|")
+    for label, mode, overrides in (("walk alone", "hybrid", {"title_hop_weight": 0.0}), ("hybrid (hop)", "hybrid", {}),
+                                   ("dense", "dense", {}), ("bm25", "bm25", {})):
+        cells = []
+        for kind in ("bridge", "comparison"):
+            chosen = [q for q, k in zip(questions, kinds) if k == kind]
+            with variant(index, overrides, None):
+                found = recall(index, chosen, mode)
+            cells.append(f"{len(chosen)} q: " + " / ".join(f"{found[k]:.1f}" for k in KS))
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main(names: list[str]) -> None:
     chosen = {n: v for n, v in VARIANTS.items() if not names or any(n.startswith(x) for x in names)}
     opened = [(Index.open(ROOT / "indexes" / run), load_dataset(DATA / data).questions) for run, data in RUNS]
@@ -275,4 +296,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    by_type() if sys.argv[1:] == ["--by-type"] else main(sys.argv[1:])
