@@ -141,6 +141,33 @@ def _text_links(r: Retriever) -> Callable[[], None]:
     return lambda: r.__dict__.pop("with_title_hop")
 
 
+def _diverse_facts(share: str) -> Patch:
+    """Seed facts chosen greedily down the re-ranked list, skipping one that shares a phrase
+    (or a passage) with a fact already chosen; the rest filled in rank order. Aimed at
+    comparison questions, where the three seed facts often cover one of the two entities."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        ranked_hits = r.fact_hits
+
+        def diverse(vector, relevance, top):  # type: ignore[no-untyped-def]
+            if relevance is None:
+                return ranked_hits(vector, relevance, top)
+            ranked = ranked_hits(vector, relevance, max(r.config.fact_candidates, top))
+            chosen, seen = [], set()
+            for fact, score in ranked:
+                keys = set(r.fact_phrases(fact)) if share == "phrase" else set(r.fact_passages(fact).tolist())
+                if len(chosen) < top and not keys & seen:
+                    chosen.append((fact, score))
+                    seen |= keys
+            chosen += [hit for hit in ranked if hit not in chosen][: top - len(chosen)]
+            return sorted(chosen, key=lambda hit: -hit[1])
+
+        r.fact_hits = diverse  # type: ignore[method-assign]
+        return lambda: r.__dict__.pop("fact_hits")
+
+    return patch
+
+
 def _backlinks(r: Retriever) -> Callable[[], None]:
     """Also 0.1 x a source's score, split evenly, to the passages that mention its title."""
     t = r.tables
@@ -231,6 +258,8 @@ VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "title aliases": ("hybrid", {}, _title_aliases),
     "capped below the source, weight 0.2 / 0.5": ("hybrid", {"title_hop_weight": (0.2, 0.5)}, _capped),
     "links read from the text": ("hybrid", {}, _text_links),
+    "seed facts sharing no phrase": ("hybrid", {}, _diverse_facts("phrase")),
+    "seed facts sharing no passage": ("hybrid", {}, _diverse_facts("passage")),
     "no hop; IDF-weighted passage edges": ("hybrid", {"title_hop_weight": 0.0, "ppr": "power"}, _idf_edges),
     "no hop; + 0.1 x residual-question cosine": ("hybrid", {"title_hop_weight": 0.0}, _residual_fusion),
     "hop, damping 0.4 / 0.6": ("hybrid", {"damping": (0.4, 0.6)}, None),
