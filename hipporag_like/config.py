@@ -114,6 +114,9 @@ class RetrievalConfig:
     # the step the walk dilutes over ~20 phrases a passage. 0 turns it off. eval/TUNING.md.
     title_hop_weight: float = 0.2
     title_hop_sources: int = 5
+    # Titles the question names (question_titles.py; hybrid modes) seed their phrase with
+    # title_seed_weight x specificity, as a fact of score 1 would. 0 turns it off.
+    title_seed_weight: float = 1.0
     # HippoRAG 2's LLM paths (query_llm/), off by default; the LLM is [reader]'s, else the
     # extractor's. fact_filter = "llm": the model keeps, of the fact_filter_candidates best facts,
     # those that help answer the question, and they alone seed the walk (none kept: the
@@ -270,7 +273,7 @@ UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only i
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
             "timeout_s", "requests_per_minute", "tokens_per_minute", "push_epsilon", "ppr_exact_below", "k",
             "second_hop_passages", "second_hop_facts", "fact_filter_candidates")
-NON_NEGATIVE_RETRIEVAL = ("title_hop_weight", "title_hop_sources")
+NON_NEGATIVE_RETRIEVAL = ("title_hop_weight", "title_hop_sources", "title_seed_weight")
 NON_NEGATIVE = ("second_hop_weight", "second_hop_keep", "passage_node_weight", "passage_seed_top_k", "hnsw_min_points", "fact_passage_weight", "lexical_weight", "title_edge_weight", "max_retries", "temperature")
 POSITIVE += ("max_tokens", "max_record_tokens")  # [chunking]
 NON_NEGATIVE += ("overlap_tokens",) + NON_NEGATIVE_RETRIEVAL
@@ -293,7 +296,7 @@ MAXIMUM: dict[str, float] = {
     "max_record_tokens": 1_000_000,
     "ppr_exact_below": 1_000_000_000,
     "k": 100,  # passages in one reader prompt
-    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "second_hop_weight", "title_hop_weight"), 1000),  # weights
+    **dict.fromkeys(("passage_node_weight", "fact_passage_weight", "lexical_weight", "title_edge_weight", "second_hop_weight", "title_hop_weight", "title_seed_weight"), 1000),  # weights
 }
 
 

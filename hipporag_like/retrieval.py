@@ -23,7 +23,8 @@ from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
 from .ranking import fact_phrase_weights, keep_top, min_max, top_k
-from .second_hop import second_walk
+from .question_titles import PointRows, named_titles
+from .second_hop import second_walk, title_phrases
 from .title_hop import Named, TitleLinks, named_by, title_hop
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
 from .store import Version
@@ -83,6 +84,7 @@ class Retriever:
         self._transition_matrix: Any = None
         self._bm25: BM25Scorer | None = None
         self._title_links: TitleLinks | None = None
+        self._point_rows: PointRows | None = None
 
     def fact_phrases(self, fact: int) -> tuple[int, int]:
         return int(self.tables.fact_subject[fact]), int(self.tables.fact_object[fact])
@@ -186,12 +188,21 @@ class Retriever:
         else:
             facts = self.fact_hits(query_vector, relevance, top)
         phrase_weights = fact_phrase_weights(facts, _FactEnds(self), self.specificity)
+        if relevance is not None and config.title_seed_weight > 0:  # hybrid: the titles the question names
+            for row in self.question_titles(question):
+                phrase_weights[row] += config.title_seed_weight * self.specificity[row]
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
         passage_seed = min_max(dense) if relevance is None else relevance
         reset[: self.n_passages] = self.passage_seeds(passage_seed)
         chosen = {int(i): float(phrase_weights[i]) for i in np.flatnonzero(phrase_weights > 0)}
         return _Seeds(reset, facts, chosen, notes)
+
+    def question_titles(self, question: str) -> list[int]:
+        """Phrase rows of the passage titles the question names (question_titles.py)."""
+        if self._point_rows is None:
+            self._point_rows = PointRows(self.tables.phrase_point)
+        return named_titles(question, self._point_rows, title_phrases(self))
 
     def passage_seeds(self, relevance: np.ndarray) -> np.ndarray:
         """Passage-node seeds: the most relevant live passages' relevance x passage_node_weight."""

@@ -53,8 +53,10 @@ def build(folder: Path, **retrieval) -> Index:
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     # One fact seeds the first walk: (Blind Harbour, is a, 1999 film); the director is one hop on.
-    # The title hop, which also reaches him (test_title_hop.py), is off: this tests the second hop alone.
-    with build(tmp_path_factory.mktemp("two-hop") / "idx", hybrid_fact_top_k=1, title_hop_weight=0.0) as opened:
+    # The title hop and the question's title seeds, which also bring him closer (test_title_hop.py,
+    # test_question_titles.py), are off: this tests the second hop alone.
+    with build(tmp_path_factory.mktemp("two-hop") / "idx", hybrid_fact_top_k=1, title_hop_weight=0.0,
+               title_seed_weight=0.0) as opened:
         yield opened
 
 

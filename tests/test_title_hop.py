@@ -47,7 +47,8 @@ def test_weights_are_checked_when_a_pipeline_is_read() -> None:
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    with build(tmp_path_factory.mktemp("title-hop") / "idx", hybrid_fact_top_k=1) as opened:
+    # The question's title seeds are off, so the walk alone leaves the director's article low.
+    with build(tmp_path_factory.mktemp("title-hop") / "idx", hybrid_fact_top_k=1, title_seed_weight=0.0) as opened:
         yield opened
 
 

@@ -1,0 +1,76 @@
+"""Titles the question names: entity linking by exact title match, for the hybrid seeds.
+
+Why: a multi-hop question almost always names its first entity by the title of that entity's
+article ("the performer of Privilege", "Who directed Blind Harbour?"), and a comparison names
+both ("Which came first, X or Y?"). The seed facts find such an entity only if one of its
+facts happens to be among the question's nearest few. So every word span of the question (up
+to 8 words, longest first, never overlapping) whose normalised form is some passage's title
+phrase seeds that phrase with title_seed_weight x its specificity, the same scale as a fact's
+seed. Spans made only of stop words never count ("Who" is not The Who). Measured in
+eval/TUNING.md.
+
+Pure apart from the lookup it is given: no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .changes import phrase_point_id
+from .text import normalize_phrase
+
+MAX_WORDS = 8
+# Words that never name an entity in a question on their own (spans of only these are
+# skipped): question words, auxiliaries, pronouns, articles, prepositions, conjunctions.
+STOP_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were be been being am do does did done has have had "
+    "can could would should will shall may might must he she it they we you i me him her his hers its their theirs "
+    "them us our your my this that these those there here of in on at by for with from to into onto about as than "
+    "then and or nor but not no so if the a an both either neither each all any some same other another".split()
+)
+
+
+def spans(question: str, max_words: int = MAX_WORDS) -> list[tuple[int, int, str]]:
+    """(start, end, key) of every word span, longest first, then left to right; each key is
+    normalised as phrase keys are, and spans of stop words only are left out."""
+    words = normalize_phrase(question).split()
+    found = []
+    for length in range(min(max_words, len(words)), 0, -1):
+        for start in range(len(words) - length + 1):
+            key = normalize_phrase(" ".join(words[start : start + length]))
+            if key and not all(word in STOP_WORDS for word in key.split()):
+                found.append((start, start + length, key))
+    return found
+
+
+def named_titles(question: str, rows_of: Callable[[np.ndarray], np.ndarray], is_title: np.ndarray) -> list[int]:
+    """Phrase rows of the titles the question names: the longest spans first, a word used once.
+    `rows_of` maps point ids to phrase rows (-1: no such phrase)."""
+    candidates = spans(question)
+    if not candidates:
+        return []
+    rows = rows_of(np.array([phrase_point_id(key) for _, _, key in candidates], dtype=np.int64))
+    used = np.zeros(max(end for _, end, _ in candidates), dtype=bool)
+    named = []
+    for (start, end, _), row in zip(candidates, rows.tolist()):
+        if row >= 0 and is_title[row] and not used[start:end].any():
+            used[start:end] = True
+            named.append(row)
+    return named
+
+
+class PointRows:
+    """point id -> phrase row, sorted once per opened version (a query costs a searchsorted)."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        points = np.asarray(points, dtype=np.int64)
+        self.order = np.argsort(points, kind="stable")
+        self.sorted = points[self.order]
+
+    def __call__(self, wanted: np.ndarray) -> np.ndarray:
+        if len(self.sorted) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.sorted, wanted), len(self.sorted) - 1)
+        return np.where(self.sorted[at] == wanted, self.order[at], -1)

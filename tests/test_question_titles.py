@@ -1,0 +1,54 @@
+"""Titles the question names (question_titles.py): pure span matching with a stand-in lookup,
+then the seeds it adds on the real two-hop index of test_second_hop.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hipporag_like.changes import phrase_point_id
+from hipporag_like.question_titles import PointRows, named_titles, spans
+from test_second_hop import QUESTION, build
+
+# phrase rows: 0 "blind harbour" (a title), 1 "harbour" (a title), 2 "director" (not a title), 3 "who" (a title: The Who)
+PHRASES = ["blind harbour", "harbour", "director", "who"]
+IS_TITLE = np.array([True, True, False, True])
+ROWS = PointRows(np.array([phrase_point_id(p) for p in PHRASES], dtype=np.int64))
+
+
+def test_spans_are_normalised_longest_first_and_skip_stop_words() -> None:
+    found = spans("Who directed The Blind Harbour?")
+    assert found[0] == (0, 5, "who directed the blind harbour")
+    assert (3, 5, "blind harbour") in found and (2, 5, "blind harbour") in found  # "the" dropped as phrase keys drop it
+    assert not any(key in ("who", "the") for _, _, key in found)
+
+
+def test_the_longest_title_wins_and_a_word_links_once() -> None:
+    assert named_titles("Who directed the Blind Harbour?", ROWS, IS_TITLE) == [0]  # not also "harbour"
+    assert named_titles("Which harbour did the director of Blind Harbour visit?", ROWS, IS_TITLE) == [0, 1]
+    assert named_titles("Who is the director?", ROWS, IS_TITLE) == []  # not a title; "who" alone never counts
+    assert named_titles("", ROWS, IS_TITLE) == []
+
+
+def test_point_rows_finds_rows_and_misses() -> None:
+    wanted = np.array([phrase_point_id("director"), phrase_point_id("nowhere"), phrase_point_id("blind harbour")])
+    assert ROWS(wanted).tolist() == [2, -1, 0]
+    assert PointRows(np.zeros(0, dtype=np.int64))(wanted).tolist() == [-1, -1, -1]
+
+
+def test_the_named_title_seeds_the_walk(tmp_path) -> None:
+    def weights(index) -> dict[str, float]:
+        return {s.phrase: s.weight for s in index.retrieve(QUESTION, k=3).seed_phrases}
+
+    with build(tmp_path / "idx", hybrid_fact_top_k=1) as index:
+        seeded = weights(index)
+        index.retriever.config = replace(index.retriever.config, title_seed_weight=0.0)
+        without = weights(index)
+        named = index.retriever.question_titles(QUESTION)
+        specificity = index.retriever.specificity[named]
+    # The one seed fact is (blind harbour, is a, 1999 film); the named title adds 1 x specificity.
+    assert len(named) == 1
+    assert seeded["blind harbour"] - without["blind harbour"] == pytest.approx(float(specificity[0]), abs=1e-6)
+    assert seeded["1999 film"] == without["1999 film"]
