@@ -267,10 +267,17 @@ HOP_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "hop, passage weight 0.025 / 0.1": ("hybrid", {"passage_node_weight": (0.025, 0.1)}, None),
     "hop, 5 seed facts": ("hybrid", {"hybrid_fact_top_k": 5}, None),
 }
+def _no_bare_titles(r: Retriever) -> Callable[[], None]:
+    """Title seeds by exact title only: "Privilege" does not name "Privilege (Ivor Cutler album)"."""
+    r._bare_titles = {}
+    return lambda: setattr(r, "_bare_titles", None)
+
+
 # Then the titles the question names (question_titles.py), with the hop on.
 SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: neither titles nor hop (the walk before issue 9's second round)": ("hybrid", {"title_seed_weight": 0.0, "title_hop_weight": 0.0}, None),
     "seeds: title seeds only (hop off)": ("hybrid", {"title_hop_weight": 0.0}, None),
+    "seeds: both, exact titles only (no bare names)": ("hybrid", {}, _no_bare_titles),
     "seeds: hop only (title seeds off)": ("hybrid", {"title_seed_weight": 0.0}, None),
     "seeds: both, title seed 1.0 (default)": ("hybrid", {}, None),
     "seeds: title seed 0.5 / 2.0": ("hybrid", {"title_seed_weight": (0.5, 2.0)}, None),

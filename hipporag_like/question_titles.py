@@ -6,15 +6,18 @@ both ("Which came first, X or Y?"). The seed facts find such an entity only if o
 facts happens to be among the question's nearest few. So every word span of the question (up
 to 8 words, longest first, never overlapping) whose normalised form is some passage's title
 phrase seeds that phrase with title_seed_weight x its specificity, the same scale as a fact's
-seed. Spans made only of stop words never count ("Who" is not The Who). Measured in
-eval/TUNING.md.
+seed. A title disambiguated by a parenthesis ("Privilege (Ivor Cutler album)") is also named
+by its bare form ("the performer of Privilege"); a bare name shared by n titles gives each
+1/n of the weight. Spans made only of stop words never count ("Who" is not The Who).
+Measured in eval/TUNING.md.
 
 Pure apart from the lookup it is given: no I/O.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +25,7 @@ from .changes import phrase_point_id
 from .text import normalize_phrase
 
 MAX_WORDS = 8
+_QUALIFIED = re.compile(r"^(.*?)\s*\([^()]*\)\s*$")  # "Name (qualifier)"
 # Words that never name an entity in a question on their own (spans of only these are
 # skipped): question words, auxiliaries, pronouns, articles, prepositions, conjunctions.
 STOP_WORDS = frozenset(
@@ -45,20 +49,31 @@ def spans(question: str, max_words: int = MAX_WORDS) -> list[tuple[int, int, str
     return found
 
 
-def named_titles(question: str, rows_of: Callable[[np.ndarray], np.ndarray], is_title: np.ndarray) -> list[int]:
-    """Phrase rows of the titles the question names: the longest spans first, a word used once.
-    `rows_of` maps point ids to phrase rows (-1: no such phrase)."""
+def bare_title(title: str) -> str | None:
+    """The name a disambiguated title stands for: "Privilege (Ivor Cutler album)" -> "privilege"
+    (normalised); None when the title has no trailing parenthesis."""
+    match = _QUALIFIED.match(title)
+    return (normalize_phrase(match.group(1)) or None) if match else None
+
+
+def named_titles(question: str, rows_of: Callable[[np.ndarray], np.ndarray], is_title: np.ndarray,
+                 readings: Mapping[str, Sequence[int]] = {}) -> list[tuple[int, float]]:
+    """(title phrase row, share) for each title the question names. The longest spans come
+    first and a word is used once. A span is a title phrase, or the bare name of disambiguated
+    titles (`readings`: name -> their title phrase rows); a name with n readings gives each 1/n."""
     candidates = spans(question)
     if not candidates:
         return []
     rows = rows_of(np.array([phrase_point_id(key) for _, _, key in candidates], dtype=np.int64))
     used = np.zeros(max(end for _, end, _ in candidates), dtype=bool)
-    named = []
-    for (start, end, _), row in zip(candidates, rows.tolist()):
-        if row >= 0 and is_title[row] and not used[start:end].any():
+    named: dict[int, float] = {}
+    for (start, end, key), row in zip(candidates, rows.tolist()):
+        found = ([row] if row >= 0 and is_title[row] else []) + [r for r in readings.get(key, ()) if r != row]
+        if found and not used[start:end].any():
             used[start:end] = True
-            named.append(row)
-    return named
+            for reading in found:
+                named[reading] = max(named.get(reading, 0.0), 1.0 / len(found))
+    return list(named.items())
 
 
 class PointRows:

@@ -23,7 +23,7 @@ from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
 from .push_ppr import WalkGraph, power_ppr, push_ppr, transition_matrix
 from .ranking import fact_phrase_weights, keep_top, min_max, top_k
-from .question_titles import PointRows, named_titles
+from .question_titles import PointRows, bare_title, named_titles
 from .second_hop import second_walk, title_phrases
 from .title_hop import Named, TitleLinks, named_by, title_hop
 from .results import FactHit, RetrievalResult, RetrievedPassage, SeedPhrase, Why
@@ -85,6 +85,7 @@ class Retriever:
         self._bm25: BM25Scorer | None = None
         self._title_links: TitleLinks | None = None
         self._point_rows: PointRows | None = None
+        self._bare_titles: dict[str, list[int]] | None = None
 
     def fact_phrases(self, fact: int) -> tuple[int, int]:
         return int(self.tables.fact_subject[fact]), int(self.tables.fact_object[fact])
@@ -189,8 +190,8 @@ class Retriever:
             facts = self.fact_hits(query_vector, relevance, top)
         phrase_weights = fact_phrase_weights(facts, _FactEnds(self), self.specificity)
         if relevance is not None and config.title_seed_weight > 0:  # hybrid: the titles the question names
-            for row in self.question_titles(question):
-                phrase_weights[row] += config.title_seed_weight * self.specificity[row]
+            for row, share in self.question_titles(question):
+                phrase_weights[row] += config.title_seed_weight * share * self.specificity[row]
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         reset[self.n_passages :] = phrase_weights
         passage_seed = min_max(dense) if relevance is None else relevance
@@ -198,11 +199,20 @@ class Retriever:
         chosen = {int(i): float(phrase_weights[i]) for i in np.flatnonzero(phrase_weights > 0)}
         return _Seeds(reset, facts, chosen, notes)
 
-    def question_titles(self, question: str) -> list[int]:
-        """Phrase rows of the passage titles the question names (question_titles.py)."""
+    def question_titles(self, question: str) -> list[tuple[int, float]]:
+        """(title phrase row, share) of the passage titles the question names (question_titles.py)."""
         if self._point_rows is None:
             self._point_rows = PointRows(self.tables.phrase_point)
-        return named_titles(question, self._point_rows, title_phrases(self))
+        if self._bare_titles is None:
+            # Reads every titled passage's title once per opened version (about 5 us each).
+            t, bare = self.tables, {}
+            titled = np.asarray(t.mention_title, dtype=bool)
+            for passage, row in zip(np.asarray(t.mention_passage)[titled].tolist(), np.asarray(t.mention_phrase)[titled].tolist()):
+                name = bare_title(self.version.line("passages", passage)["title"])
+                if name and row not in bare.setdefault(name, []):  # a title's passages share its phrase
+                    bare[name].append(row)
+            self._bare_titles = bare
+        return named_titles(question, self._point_rows, title_phrases(self), self._bare_titles)
 
     def passage_seeds(self, relevance: np.ndarray) -> np.ndarray:
         """Passage-node seeds: the most relevant live passages' relevance x passage_node_weight."""

@@ -30,6 +30,9 @@ from hipporag_like.query_llm.prompts import decompose_messages, filter_messages
 from hipporag_like.reader.parsing import ReaderParseError
 from test_second_hop import QUESTION, build
 
+# One first-walk fact, and the question's title seeds and the title hop off, so that what moves
+# the director's article here is the LLM path under test alone.
+ISOLATED = {"hybrid_fact_top_k": 1, "title_seed_weight": 0.0, "title_hop_weight": 0.0}
 CANDIDATES = [("Blind Harbour", "is a", "1999 film"), ("Blind Harbour", "directed by", "Orrin Vale"), ("Lisbon", "capital of", "Portugal")]
 
 
@@ -108,9 +111,9 @@ def folder(tmp_path_factory) -> Path:
 
 
 def open_with_llm(folder: Path, server: FakeLLMServer, cache: Path, **retrieval) -> Index:
-    """The two-hop index with one first-walk fact, its reader pointed at the fixture server."""
+    """The two-hop index ISOLATED, its reader pointed at the fixture server."""
     with Index.open(folder) as base:
-        tuned = replace(base.config.retrieval, hybrid_fact_top_k=1, **retrieval)
+        tuned = replace(base.config.retrieval, **ISOLATED, **retrieval)
     reader = ReaderConfig(model="stand-in", base_url=server.base_url, max_retries=0, timeout_s=5)
     index = Index.open(folder, retrieval=tuned, reader=reader)
     assert index.query_llm is not None
@@ -129,7 +132,7 @@ def triples(result) -> set[tuple[str, str, str]]:
 def test_the_filter_keeps_a_bridge_fact_that_the_walk_then_follows(folder, server, tmp_path) -> None:
     question = f"{QUESTION} fx:filter_bridge"
     with Index.open(folder) as plain:
-        plain.retriever.config = replace(plain.retriever.config, hybrid_fact_top_k=1)
+        plain.retriever.config = replace(plain.retriever.config, **ISOLATED)
         without = plain.retrieve(question, k=8)
     with open_with_llm(folder, server, tmp_path, fact_filter="llm") as index:
         calls = server.calls_for("filter", "filter_bridge")
@@ -155,7 +158,7 @@ def test_facts_written_out_are_matched_to_the_candidates(folder, server, tmp_pat
 def test_an_empty_or_unusable_filter_falls_back_to_the_unfiltered_walk(folder, server, tmp_path, fixture, why) -> None:
     question = f"{QUESTION} fx:{fixture}"
     with Index.open(folder) as plain:
-        plain.retriever.config = replace(plain.retriever.config, hybrid_fact_top_k=1)
+        plain.retriever.config = replace(plain.retriever.config, **ISOLATED)
         without = plain.retrieve(question, k=8)
     with open_with_llm(folder, server, tmp_path, fact_filter="llm") as index:
         result = index.retrieve(question, k=8)
@@ -181,7 +184,7 @@ def test_decomposition_steers_the_second_hop(folder, server, tmp_path, monkeypat
 def test_one_step_falls_back_to_the_residual_question(folder, server, tmp_path) -> None:
     question = f"{QUESTION} fx:decompose_single"
     with Index.open(folder) as plain:
-        plain.retriever.config = replace(plain.retriever.config, hybrid_fact_top_k=1)
+        plain.retriever.config = replace(plain.retriever.config, **ISOLATED)
         residual = plain.retrieve(question, k=8, mode="hybrid-2hop")
     with open_with_llm(folder, server, tmp_path, decompose="llm") as index:
         result = index.retrieve(question, k=8, mode="hybrid-2hop")
