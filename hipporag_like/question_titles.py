@@ -25,6 +25,7 @@ from .changes import phrase_point_id
 from .text import normalize_phrase
 
 MAX_WORDS = 8
+_ARTICLES = frozenset(("the", "a", "an"))
 _QUALIFIED = re.compile(r"^(.*?)\s*\([^()]*\)\s*$")  # "Name (qualifier)"
 # Words that never name an entity in a question on their own (spans of only these are
 # skipped): question words, auxiliaries, pronouns, articles, prepositions, conjunctions.
@@ -37,15 +38,17 @@ STOP_WORDS = frozenset(
 
 
 def spans(question: str, max_words: int = MAX_WORDS) -> list[tuple[int, int, str]]:
-    """(start, end, key) of every word span, longest first, then left to right; each key is
-    normalised as phrase keys are, and spans of stop words only are left out."""
+    """(start, end, key) of every word span, longest first, then left to right. Keys are phrase
+    keys: the question is normalised once, and a span that starts with an article is left out
+    (phrase keys drop it, so the span without it stands for it). Spans of stop words only are
+    left out too."""
     words = normalize_phrase(question).split()
+    plain = [word not in STOP_WORDS for word in words]
     found = []
     for length in range(min(max_words, len(words)), 0, -1):
         for start in range(len(words) - length + 1):
-            key = normalize_phrase(" ".join(words[start : start + length]))
-            if key and not all(word in STOP_WORDS for word in key.split()):
-                found.append((start, start + length, key))
+            if words[start] not in _ARTICLES and any(plain[start : start + length]):
+                found.append((start, start + length, " ".join(words[start : start + length])))
     return found
 
 
