@@ -6,7 +6,12 @@ Modes (see README):
 - ppr-entity: HippoRAG 1: question entities -> closest phrase nodes, specificity-weighted seeds;
 - ppr-fact: HippoRAG 2: closest facts seed their phrases, dense scores seed passage nodes;
 - hybrid (default): ppr-fact where passage relevance mixes dense and BM25 scores; facts are
-  re-ranked by the relevance of the passages they came from, keeping fewer, surer seeds.
+  re-ranked by the relevance of the passages they came from, keeping fewer, surer seeds; the
+  passage titles the question names are seeds too (question_titles.py), and after the walk its
+  best passages lift the articles whose titles they mention (title_hop.py);
+- hybrid-2hop: hybrid, then one more walk from the facts of its best passages (second_hop.py).
+Optional LLM steps (query_llm/): a fact filter before the walk, question decomposition for the
+second hop.
 """
 
 from __future__ import annotations
