@@ -530,8 +530,10 @@ def _parse_ks(text: str) -> list[int]:
 @click.option("--qa", is_flag=True, help="Also answer every question with the reader LLM and score answer EM and F1.")
 @click.option("--answers", "answers_path", type=click.Path(path_type=Path), help="With --qa: write each answer, its citations and scores (JSON Lines).")
 @click.option("--steps", type=click.IntRange(0, 20), default=0, help="With --qa: answer through IRCoT with up to N reasoning steps.")
-@click.option("--llm-base-url", help="With --qa: OpenAI-compatible server of the reader (overrides [reader]).")
-@click.option("--llm-model", help="With --qa: the reader's model name (overrides [reader]).")
+@click.option("--fact-filter", type=click.Choice(QUERY_LLM_CHOICES), help="llm: the LLM fact filter before each walk (HippoRAG 2's recognition memory).")
+@click.option("--decompose", type=click.Choice(QUERY_LLM_CHOICES), help="llm: LLM question decomposition steers hybrid-2hop's second hop.")
+@click.option("--llm-base-url", help="With --qa, --fact-filter or --decompose: OpenAI-compatible server of the reader (overrides [reader]).")
+@click.option("--llm-model", help="With --qa, --fact-filter or --decompose: the reader's model name (overrides [reader]).")
 @click.option("--failures", "failures_path", type=click.Path(path_type=Path),
               help="Write every question with a gold passage outside the top 10 (gold ranks, seeds, facts) as JSON Lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -539,7 +541,8 @@ def _parse_ks(text: str) -> list[int]:
 @guarded
 def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: list[int],
                  index_dir: Path | None, cache_dir: Path | None, out: Path | None, qa: bool, answers_path: Path | None, steps: int,
-                 llm_base_url: str | None, llm_model: str | None, failures_path: Path | None, as_json: bool, quiet: bool) -> None:
+                 llm_base_url: str | None, llm_model: str | None, failures_path: Path | None, as_json: bool, quiet: bool,
+                 fact_filter: str | None = None, decompose: str | None = None) -> None:
     """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json);
     with --qa, also the reader's answer EM and F1 (best over the gold answer and its aliases).
 
@@ -548,13 +551,18 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
       hipporag-like eval ../shared/datasets/musique_100 --openie ../shared/datasets/musique_100/openie_gpt-3.5-turbo-1106.json --out eval/m
       hipporag-like eval examples/demo --mode hybrid --mode dense --json
       hipporag-like eval examples/demo --mode hybrid --qa --llm-base-url http://localhost:8000/v1 --llm-model M --answers a.jsonl
+      hipporag-like eval examples/demo --mode hybrid --fact-filter llm --llm-base-url http://localhost:8000/v1 --llm-model M
     """
     from .evaluation.qa import qa_options
     from .evaluation.report import markdown_table, write_report
     from .evaluation.runner import evaluate
+    from .reader import reader_from_flags
 
     cutoffs = ks  # parsed by the option's callback, so a bad value is a usage error naming --k
     config = _pipeline_from_flags(pipeline, openie_file=openie_file)
+    paths = {key: value for key, value in (("fact_filter", fact_filter), ("decompose", decompose)) if value}
+    if paths:  # the LLM query paths: retrieval settings, answered by the reader's model
+        config = replace(config, retrieval=replace(config.retrieval, **paths), reader=reader_from_flags(config.reader, llm_base_url, llm_model))
     index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
     _check_index_path(index_dir)
     answering = qa_options(config.reader, qa, answers_path, steps, llm_base_url, llm_model)

@@ -201,3 +201,19 @@ def test_query_flags_and_json_notes(folder, server, tmp_path, monkeypatch) -> No
     assert json.loads(out.output)["notes"] == ["fact filter kept none of 5 facts; the walk used the unfiltered facts"]
     missing = CliRunner().invoke(main, ["query", QUESTION, "--index", str(folder), "--fact-filter", "llm"])
     assert missing.exit_code == 2 and 'fact_filter = "llm" needs an LLM' in missing.output
+
+
+def test_eval_measures_the_llm_paths(server, tmp_path, monkeypatch) -> None:
+    from conftest import DEMO
+
+    monkeypatch.setenv("HIPPORAG_LIKE_CACHE", str(tmp_path / "cache"))
+    questions = len(json.loads((DEMO / "questions.json").read_text()))
+    before = server.calls_for("filter", "good")
+    args = ["eval", str(DEMO), "--index", str(tmp_path / "idx"), "--mode", "hybrid", "--json", "--fact-filter", "llm",
+            "--llm-base-url", server.base_url, "--llm-model", "stand-in"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert server.calls_for("filter", "good") - before == questions  # one call per question, the rest cached
+    assert json.loads(out.output)["results"][0]["mode"] == "hybrid"
+    missing = CliRunner().invoke(main, ["eval", str(DEMO), "--index", str(tmp_path / "idx"), "--mode", "hybrid", "--decompose", "llm"])
+    assert missing.exit_code == 2 and 'decompose = "llm" needs an LLM' in missing.output

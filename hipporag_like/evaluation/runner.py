@@ -106,7 +106,7 @@ def evaluate(
     started = time.monotonic()
     results, answers, failures = [], [], []
     titles = {p.id: p.title for p in dataset.passages}
-    with Index.open(index_dir, retrieval=config.retrieval) as index:
+    with Index.open(index_dir, retrieval=config.retrieval, reader=config.reader) as index:
         index.retrieve(dataset.questions[0].text, k=1, mode="dense")  # load models before timing
         for mode in ordered_modes(modes, config.retrieval.mode):
             rankings, latencies = [], []
