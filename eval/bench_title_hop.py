@@ -41,8 +41,7 @@ def _hop_again(r: Retriever) -> Callable[[], None]:
     once = r.with_title_hop
 
     def twice(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
-        first = once(scores, seeds)  # builds r._title_links on first use
-        return title_hop(r._title_links, first, r.passage_live, r.config.title_hop_sources, r.config.title_hop_weight)[0]
+        return title_hop(r._links(), once(scores, seeds), r.passage_live, r.config.title_hop_sources, r.config.title_hop_weight)[0]
 
     r.with_title_hop = twice  # type: ignore[method-assign]
     return lambda: r.__dict__.pop("with_title_hop")
@@ -95,14 +94,12 @@ def _title_aliases(r: Retriever) -> Callable[[], None]:
 def _capped(r: Retriever) -> Callable[[], None]:
     """Each source lifts the articles it names by title_hop_weight x its score, but never above
     its own score (the article stays below the passage that named it)."""
-    if r._title_links is None:
-        t = r.tables
-        r._title_links = TitleLinks.from_mentions(r.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
+    links = r._links()
 
     def capped(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
         out = np.array(scores, dtype=np.float64)
         for source in np.argsort(-np.where(r.passage_live, scores, -np.inf))[: r.config.title_hop_sources]:
-            passages, share = r._title_links.articles_named_by(int(source))
+            passages, share = links.articles_named_by(int(source))
             for passage, part in zip(passages.tolist(), share.tolist()):
                 lifted = min(out[passage] + r.config.title_hop_weight * scores[source] * part, 0.999 * scores[source])
                 out[passage] = max(out[passage], lifted)

@@ -106,13 +106,23 @@ class Retriever:
     def walk(self, reset: np.ndarray) -> np.ndarray:
         """PPR from the reset vector: exact (PRPACK, or power iteration with ppr = "power") on
         small graphs, forward push on large ones."""
-        method = self.config.ppr
-        if method == "push" or (method == "auto" and self.n_nodes >= self.config.ppr_exact_below):
+        method = self._walk_method()
+        if method == "push":
             return push_ppr(self.walk_graph, reset, self.config.damping, self.config.push_epsilon)
         if method == "power":
-            if self._transition_matrix is None:
-                self._transition_matrix = transition_matrix(self.walk_graph)
-            return power_ppr(self.walk_graph, reset, self.config.damping, matrix=self._transition_matrix)
+            return power_ppr(self.walk_graph, reset, self.config.damping, matrix=self._power_matrix())
+        return personalized_pagerank(self._igraph(), reset, self.config.damping)
+
+    def _walk_method(self) -> str:
+        method = self.config.ppr
+        return "push" if method == "auto" and self.n_nodes >= self.config.ppr_exact_below else method
+
+    def _power_matrix(self) -> Any:
+        if self._transition_matrix is None:
+            self._transition_matrix = transition_matrix(self.walk_graph)
+        return self._transition_matrix
+
+    def _igraph(self) -> Any:
         if self._exact_graph is None:
             d = self.derived
             rows = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(np.asarray(d.graph_indptr)))
@@ -121,17 +131,55 @@ class Retriever:
             weights = np.asarray(d.graph_weight)[upper]
             weights = np.where(rows[upper] == cols[upper], weights / 2, weights)  # a self-loop is stored once
             self._exact_graph = make_graph(self.n_nodes, rows[upper], cols[upper], weights)
-        return personalized_pagerank(self._exact_graph, reset, self.config.damping)
+        return self._exact_graph
+
+    def _links(self) -> TitleLinks:
+        if self._title_links is None:
+            t = self.tables
+            self._title_links = TitleLinks.from_mentions(self.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
+        return self._title_links
+
+    def _bm25_scorer(self) -> BM25Scorer:
+        if self._bm25 is None:
+            segments = [TermCounts(*(s.array(f"terms.{n}.npy") for n in ("indptr", "terms", "counts", "lengths"))) for s in self.version.segments]
+            self._bm25 = BM25Scorer(segments, self.passage_live)
+        return self._bm25
+
+    def _title_lookups(self) -> tuple[PointRows, dict[str, list[int]]]:
+        """Phrase ids sorted for the question's spans, and bare name -> disambiguated title phrases."""
+        if self._point_rows is None:
+            self._point_rows = PointRows(self.tables.phrase_point)
+        if self._bare_titles is None:
+            # Reads every titled passage's title once per opened version (about 5 us each).
+            t, bare = self.tables, {}
+            titled = np.asarray(t.mention_title, dtype=bool)
+            for passage, row in zip(np.asarray(t.mention_passage)[titled].tolist(), np.asarray(t.mention_phrase)[titled].tolist()):
+                name = bare_title(self.version.line("passages", passage)["title"])
+                if name and row not in bare.setdefault(name, []):  # a title's passages share its phrase
+                    bare[name].append(row)
+            self._bare_titles = bare
+        return self._point_rows, self._bare_titles
+
+    def warm(self) -> None:
+        """Build now what the default mode's first query would build: the walk's own graph,
+        BM25's tables, the title links and lookups. A server calls it before it swaps in a
+        new version, so no request pays for it."""
+        method = self._walk_method()
+        if method == "power":
+            self._power_matrix()
+        elif method in ("auto", "exact"):
+            self._igraph()
+        self._bm25_scorer()
+        self._links()
+        self._title_lookups()
+        title_phrases(self)
 
     def with_title_hop(self, scores: np.ndarray, seeds: "_Seeds") -> np.ndarray:
         """The walk's passage scores plus the title hop (title_hop.py); `seeds` records who named whom."""
         config = self.config
         if config.title_hop_weight <= 0 or config.title_hop_sources <= 0:
             return scores
-        if self._title_links is None:
-            t = self.tables
-            self._title_links = TitleLinks.from_mentions(self.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, t.mention_title)
-        boosted, seeds.named = title_hop(self._title_links, scores, self.passage_live, config.title_hop_sources, config.title_hop_weight)
+        boosted, seeds.named = title_hop(self._links(), scores, self.passage_live, config.title_hop_sources, config.title_hop_weight)
         return boosted
 
     # -- scorers -----------------------------------------------------------------------------
@@ -144,10 +192,7 @@ class Retriever:
         return scores
 
     def bm25_scores(self, question: str) -> np.ndarray:
-        if self._bm25 is None:
-            segments = [TermCounts(*(s.array(f"terms.{n}.npy") for n in ("indptr", "terms", "counts", "lengths"))) for s in self.version.segments]
-            self._bm25 = BM25Scorer(segments, self.passage_live)
-        return self._bm25.scores(question)
+        return self._bm25_scorer().scores(question)
 
     def relevance(self, question: str, dense: np.ndarray) -> np.ndarray:
         """How well each passage matches the question on its own: dense plus lexical evidence."""
@@ -206,18 +251,8 @@ class Retriever:
 
     def question_titles(self, question: str) -> list[tuple[int, float]]:
         """(title phrase row, share) of the passage titles the question names (question_titles.py)."""
-        if self._point_rows is None:
-            self._point_rows = PointRows(self.tables.phrase_point)
-        if self._bare_titles is None:
-            # Reads every titled passage's title once per opened version (about 5 us each).
-            t, bare = self.tables, {}
-            titled = np.asarray(t.mention_title, dtype=bool)
-            for passage, row in zip(np.asarray(t.mention_passage)[titled].tolist(), np.asarray(t.mention_phrase)[titled].tolist()):
-                name = bare_title(self.version.line("passages", passage)["title"])
-                if name and row not in bare.setdefault(name, []):  # a title's passages share its phrase
-                    bare[name].append(row)
-            self._bare_titles = bare
-        return named_titles(question, self._point_rows, title_phrases(self), self._bare_titles)
+        rows_of, bare = self._title_lookups()
+        return named_titles(question, rows_of, title_phrases(self), bare)
 
     def passage_seeds(self, relevance: np.ndarray) -> np.ndarray:
         """Passage-node seeds: the most relevant live passages' relevance x passage_node_weight."""

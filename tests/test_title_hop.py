@@ -73,3 +73,18 @@ def test_the_film_passage_lifts_its_directors_article(index) -> None:
 
 def test_the_faithful_hipporag_modes_have_no_title_hop(index) -> None:
     assert all(not p.why.named_by for p in index.retrieve(QUESTION, k=8, mode="ppr-fact").passages)
+
+
+@pytest.mark.parametrize("ppr", ["auto", "power"])
+def test_warm_builds_what_the_first_query_would_and_changes_no_result(index, ppr) -> None:
+    from hipporag_like.retrieval import Retriever
+
+    config = replace(index.retriever.config, ppr=ppr)
+    cold = Retriever(index.version, index.store, index.embedder, config)
+    expected = [p.id for p in cold.retrieve(QUESTION, k=8).passages]
+    warm = Retriever(index.version, index.store, index.embedder, config)
+    warm.warm()
+    built = (warm._title_links, warm._point_rows, warm._bare_titles, warm._bm25)
+    walk = warm._transition_matrix if ppr == "power" else warm._exact_graph
+    assert all(part is not None for part in built) and walk is not None
+    assert [p.id for p in warm.retrieve(QUESTION, k=8).passages] == expected

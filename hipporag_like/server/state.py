@@ -75,6 +75,7 @@ class IndexHolder:
             fresh = Index.open(self.index_dir, retrieval=held.index.config.retrieval, qdrant_url=held.index.config.vectors.url)
         except HippoError:
             return  # a half-visible commit or a damaged index: keep serving the held version
+        fresh.retriever.warm()  # its first request must not build the walk graph, BM25 or title tables
         with self._guard:
             self._current = _Opened(fresh, fresh.folder.name)
             held.retired = True
