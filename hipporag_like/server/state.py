@@ -46,6 +46,7 @@ class IndexHolder:
             retrieval = replace(index.config.retrieval, ppr=ppr)
             index.close()
             index = Index.open(self.index_dir, retrieval=retrieval)
+        index.retriever.warm()  # at start-up, not in the first request
         self._current = _Opened(index, index.folder.name)
 
     def committed_name(self) -> str:
