@@ -73,9 +73,10 @@ for walk in ("exact", "power"):
         vector = timed("encode question", lambda: retriever.embedder.embed([q])[0])
         dense = timed("dense passages", retriever.dense_scores, vector)
         relevance = timed("BM25 + relevance", retriever.relevance, q, dense)
-        seeds = timed("facts + seeds", retriever.fact_seeds, vector, dense, relevance)
+        seeds = timed("facts + seeds", retriever.fact_seeds, q, vector, dense, relevance)
         walked = timed("walk", retriever.walk, seeds.reset)
-        timed("result", retriever._result, q, "hybrid", walked[: retriever.n_passages], dense, seeds, 5)
+        hopped = timed("title hop", retriever.with_title_hop, walked[: retriever.n_passages], seeds)
+        timed("result", retriever._result, q, "hybrid", hopped, dense, seeds, 5)
     queries[walk] = {"p50_ms": median_ms(samples), "parts_ms": {k: median_ms(v) for k, v in parts.items()}}
 print(json.dumps({"seconds": seconds, "recall": {k: recall[k] for k in (2, 5, 10)}, "timings": index.manifest.get("timings", {}),
                   "queries": queries}))
