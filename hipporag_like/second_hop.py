@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import HippoError
 from .query_llm.parsing import without_placeholders
 from .ranking import top_k
 
@@ -88,7 +89,7 @@ def later_steps(retriever: "Retriever", question: str, notes: list[str]) -> np.n
     """Vectors of the question's single-fact steps after the first (the LLM's decomposition),
     placeholders dropped; None when the LLM gave no usable steps or only one."""
     if retriever.query_llm is None:
-        return None
+        raise HippoError('[retrieval] decompose = "llm" needs an LLM, and none was given to this retriever')
     steps = retriever.query_llm.sub_questions(question)
     later = [text for text in (without_placeholders(step) for step in (steps or [])[1:]) if text]
     if not later:
