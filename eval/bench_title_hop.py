@@ -76,19 +76,21 @@ def _title_aliases(r: Retriever) -> Callable[[], None]:
     import re
 
     from hipporag_like.changes import phrase_point_id
-    from hipporag_like.tables import lookup
+    from hipporag_like.question_titles import PointRows, bare_title
     from hipporag_like.text import normalize_phrase
 
-    passages, phrases = [], []
+    rows_of = PointRows(r.tables.phrase_point)  # sorted once, not per title
+    passages, keys = [], []
     for passage in range(r.n_passages):
         title = r.version.line("passages", passage)["title"]
-        for pattern in (r"^(.*?)\s*\([^()]*\)\s*$", r"^([^,()]+),\s*[^,()]+$"):
-            match = re.match(pattern, title)
-            if match:
-                row = lookup(np.asarray(r.tables.phrase_point), np.array([phrase_point_id(normalize_phrase(match.group(1)))]))[0]
-                if row >= 0:
-                    passages.append(passage), phrases.append(int(row))
-    return _extra_links(r, np.array(passages, dtype=np.int64), np.array(phrases, dtype=np.int64), as_titles=True)
+        comma = re.match(r"^([^,()]+),\s*[^,()]+$", title)
+        for name in (bare_title(title), normalize_phrase(comma.group(1)) if comma else None):
+            if name:
+                passages.append(passage), keys.append(phrase_point_id(name))
+    rows = rows_of(np.array(keys, dtype=np.int64)) if keys else np.zeros(0, dtype=np.int64)
+    found = rows >= 0
+    passages, phrases = np.array(passages, dtype=np.int64)[found], rows[found]
+    return _extra_links(r, passages, phrases.astype(np.int64), as_titles=True)
 
 
 def _capped(r: Retriever) -> Callable[[], None]:
