@@ -30,7 +30,7 @@ bench: install
 	$(BIN)/python eval/run_benchmarks.py
 	$(BIN)/python eval/compare_walks.py
 	$(BIN)/python eval/bench_scale.py --sizes 2000,20000,100000 --json eval/scale.json
-	$(BIN)/python eval/bench_synonymy.py --phrases 100000 --out eval/synonymy.md
+	$(BIN)/python eval/bench_synonymy.py --phrases 100000 --sizes 20000 --out eval/synonymy.md --vectors-from indexes/musique_100-spacy indexes/hotpotqa_100-spacy indexes/musique_100-gpt35-openie
 	$(BIN)/python eval/bench_lifecycle.py
 	$(BIN)/python eval/bench_extraction.py
 	$(BIN)/python eval/bench_build.py

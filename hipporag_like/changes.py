@@ -32,7 +32,7 @@ from .lexical import term_counts
 from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
-from .synonymy import approximate_pairs, cross_pairs, synonym_pairs
+from .synonymy import EXACT_BELOW, PhraseIVF, approximate_pairs, build_ivf, cross_pairs, ivf_cross_pairs, synonym_pairs
 from .tables import BatchRows, Merge, Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
@@ -143,6 +143,8 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     vectors["phrases"] = _embed_kind(ctx, embedder, "phrases", new_keys)
     vectors["facts"] = _embed_kind(ctx, embedder, "facts", [fact_text(*t) for t in new_facts])
     _one_width(vectors, ctx)
+    with ctx.clock.stage("synonymy"):
+        phrase_ivf = phrase_lists(vectors["phrases"])
     with ctx.clock.stage("write segment"):
         entry = write_segment(ctx.writer.segments_dir, SegmentContent(
             passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set
@@ -151,13 +153,14 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
             facts=new_facts,
             vectors=vectors,  # type: ignore[arg-type]  # every kind is an array after _one_width
             terms=_terms(plan.adding),
+            phrase_ivf=phrase_ivf,
         ))
     segment = Segment(ctx.writer.segments_dir / entry["name"], entry)
     with ctx.clock.stage("vector store"):
         ctx.store.add_segment(segment)
     failpoint("after-vectors")
     with ctx.clock.stage("synonymy"):
-        tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"])
+        tables = _with_synonyms(ctx, merged.tables, merged.woken_phrases, base_tables.n_phrases, vectors["phrases"], phrase_ivf)
     entries = (ctx.base.manifest["segments"] if ctx.base is not None else []) + [entry]
     dropped = _dropped_triples(ctx.base, plan.removed_rows) + sum(e.dropped_triples for e in extractions)
     fingerprint = cached.fingerprint if cached is not None else str(ctx.base.manifest["extractor"]["fingerprint"]) if ctx.base else ""
@@ -205,25 +208,36 @@ def _terms(passages: list[Passage]) -> dict[str, np.ndarray]:
     return {"indptr": counts.indptr, "terms": counts.terms, "counts": counts.counts, "lengths": counts.lengths}
 
 
-def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> Tables:
+def phrase_lists(vectors: np.ndarray) -> PhraseIVF | None:
+    """The inverted file a segment keeps for its phrase vectors, when it holds enough of them
+    that later inserts would otherwise compare every new phrase with every one of them."""
+    return build_ivf(vectors) if len(vectors) >= IVF_MIN_PHRASES else None
+
+
+def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_new: int, new_vectors: np.ndarray,
+                   new_ivf: PhraseIVF | None = None) -> Tables:
     """Synonym pairs for the phrases that came alive: among themselves (exact, or approximate
-    when very many), and against the phrases alive before. The latter compares them with each
-    old segment's memory-mapped phrase vectors in BLAS tiles, in place (no gathered copy of the
-    old vectors; pairs with rows dead or just woken are dropped afterwards): exact, and far
-    cheaper than one vector-index query per new phrase. When both sides are huge (a first build
-    is not this path) it falls back to the approximate search over their union."""
+    when very many, reusing the new segment's centroids), and against the phrases alive before.
+    The latter compares them with each old segment's memory-mapped phrase vectors: through the
+    segment's inverted file when it has one (a large segment: the probed lists only), else
+    exactly in BLAS tiles, in place (no gathered copy of the old vectors; pairs with rows dead or
+    just woken are dropped afterwards). Both are far cheaper than one vector-index query per new
+    phrase. When both sides are huge and the old side has no inverted file (an index written
+    before segments kept one), it falls back to the approximate search over their union."""
     if not len(woken):
         return tables
     threshold = ctx.config.graph.synonymy_threshold
     vectors = _woken_vectors(ctx, woken, first_new, new_vectors)
     older = tables.phrase_live()[:first_new].copy()
     older[woken[woken < first_new]] = False
-    inner = synonym_pairs(vectors, threshold)
+    inner = synonym_pairs(vectors, threshold, centroids=new_ivf.centroids if new_ivf is not None else None)
     a, b, score = [woken[inner.a]], [woken[inner.b]], [inner.score]
     n_old = int(older.sum())
-    if n_old and len(woken) * n_old <= CROSS_EXACT_LIMIT:
-        for start, block in _old_phrase_blocks(ctx):
-            pairs = cross_pairs(vectors, block, threshold)
+    blocks = _old_phrase_blocks(ctx) if n_old else []
+    unlisted = sum(len(block) for _, block, ivf in blocks if ivf is None)
+    if n_old and len(woken) * unlisted <= CROSS_EXACT_LIMIT:
+        for start, block, ivf in blocks:
+            pairs = cross_pairs(vectors, block, threshold) if ivf is None else ivf_cross_pairs(vectors, block, ivf, threshold)
             rows = pairs.b + start
             keep = older[rows]
             a.append(woken[pairs.a[keep]]), b.append(rows[keep]), score.append(pairs.score[keep])
@@ -236,6 +250,7 @@ def _with_synonyms(ctx: WriteContext, tables: Tables, woken: np.ndarray, first_n
 
 
 CROSS_EXACT_LIMIT = 5_000_000_000  # new x old comparisons done exactly (about a second of BLAS per 1e10)
+IVF_MIN_PHRASES = EXACT_BELOW  # a segment with this many phrases keeps their inverted file
 
 
 def _woken_vectors(ctx: WriteContext, woken: np.ndarray, first_new: int, new_vectors: np.ndarray) -> np.ndarray:
@@ -245,7 +260,7 @@ def _woken_vectors(ctx: WriteContext, woken: np.ndarray, first_new: int, new_vec
     fresh = woken >= first_new
     out[fresh] = new_vectors[woken[fresh] - first_new]
     if not fresh.all():
-        for start, block in _old_phrase_blocks(ctx):
+        for start, block, _ in _old_phrase_blocks(ctx):
             mine = np.flatnonzero(~fresh & (woken >= start) & (woken < start + len(block)))
             out[mine] = np.asarray(block[woken[mine] - start], dtype=np.float32)
     return out
@@ -254,15 +269,17 @@ def _woken_vectors(ctx: WriteContext, woken: np.ndarray, first_new: int, new_vec
 def _gather_old(ctx: WriteContext, rows: np.ndarray) -> np.ndarray:
     """The base version's phrase vectors for the given (sorted) rows, segment by segment."""
     parts = [np.asarray(block[rows[(rows >= start) & (rows < start + len(block))] - start], dtype=np.float32)
-             for start, block in _old_phrase_blocks(ctx)]
+             for start, block, _ in _old_phrase_blocks(ctx)]
     return np.concatenate(parts)
 
 
-def _old_phrase_blocks(ctx: WriteContext) -> list[tuple[int, np.ndarray]]:
-    """(first global row, memory-mapped phrase vectors) of each segment of the base version."""
+def _old_phrase_blocks(ctx: WriteContext) -> list[tuple[int, np.ndarray, PhraseIVF | None]]:
+    """(first global row, memory-mapped phrase vectors, their inverted file if kept) of each
+    segment of the base version."""
     assert ctx.base is not None  # an old row exists only in an old version
     offsets = ctx.base.offsets["phrases"]
-    return [(int(offsets[i]), segment.vectors("phrases")) for i, segment in enumerate(ctx.base.segments) if segment.counts["phrases"]]
+    return [(int(offsets[i]), segment.vectors("phrases"), segment.phrase_ivf())
+            for i, segment in enumerate(ctx.base.segments) if segment.counts["phrases"]]
 
 
 def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .changes import ChangeSummary, WriteContext, _terms, finish_version
+from .changes import ChangeSummary, WriteContext, _terms, finish_version, phrase_lists
 from .corpus import Passage
 from .folder import failpoint
 from .segments import VECTOR_KINDS, Segment, SegmentContent, write_segment
@@ -34,13 +34,15 @@ def compact_staged(ctx: WriteContext, staged: Version, summary: ChangeSummary) -
     tables, keep_p, keep_n, keep_f = renumber(staged.tables)
     kept = {"passages": keep_p, "phrases": keep_n, "facts": keep_f}
     passages = [staged.line("passages", int(r)) for r in keep_p]
+    vectors = {kind: _rows(staged, kind, kept[kind]) for kind in VECTOR_KINDS}
     content = SegmentContent(
         passages=passages,
         extractions=[staged.line("extractions", int(r)) for r in keep_p],
         phrases=[staged.line("phrases", int(r)) for r in keep_n],
         facts=[staged.line("facts", int(r)) for r in keep_f],
-        vectors={kind: _rows(staged, kind, kept[kind]) for kind in VECTOR_KINDS},
+        vectors=vectors,
         terms=_terms([Passage(p["id"], p["title"], p["text"]) for p in passages]),
+        phrase_ivf=phrase_lists(vectors["phrases"]),  # the merged segment's, for the inserts that follow
     )
     failpoint("during-compaction")
     entry = write_segment(ctx.writer.segments_dir, content)

@@ -9,6 +9,8 @@
                           passage_ids.npy        16-character content ids, as bytes
                           vectors.<kind>.npy     float32 rows aligned with the lines above
                           terms.*.npy            BM25 term counts of the passages
+                          ivf.phrases.*.npy      the phrase vectors' inverted file (large
+                                                 segments only): centroids, members, offsets
 
 A segment is written once inside a staging folder and never changed afterwards, so a version
 is its list of segments plus small per-version arrays (`tables.py`), and a write costs what
@@ -31,12 +33,14 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import IndexFormatError
+from .synonymy import PhraseIVF
 from .text import content_hash
 
 SEGMENTS_DIR = "segments"
 SEGMENT_MANIFEST = "segment.json"
 LINE_FILES = ("passages", "extractions", "phrases", "facts")
 VECTOR_KINDS = ("passages", "phrases", "facts")
+IVF_PARTS = ("centroids", "members", "offsets")
 
 
 def new_segment_name() -> str:
@@ -99,6 +103,7 @@ class SegmentContent:
     facts: Sequence[Sequence[str]]
     vectors: dict[str, np.ndarray]  # kind -> float32 rows
     terms: dict[str, np.ndarray]  # BM25 term-count arrays of the passages
+    phrase_ivf: PhraseIVF | None = None  # for segments with many phrases: later inserts probe it
 
 
 def write_segment(parent: Path, content: SegmentContent, name: str | None = None) -> dict[str, Any]:
@@ -123,6 +128,9 @@ def write_segment(parent: Path, content: SegmentContent, name: str | None = None
         _save(folder / f"vectors.{kind}.npy", vectors)
     for key, array in content.terms.items():
         _save(folder / f"terms.{key}.npy", array)
+    if content.phrase_ivf is not None:
+        for part in IVF_PARTS:
+            _save(folder / f"ivf.phrases.{part}.npy", getattr(content.phrase_ivf, part))
     files = {p.name: {"size": p.stat().st_size, "sha256": known_digest(p)} for p in sorted(folder.iterdir())}
     meta = {
         "name": name,
@@ -190,6 +198,12 @@ class Segment:
     def vector_file(self, kind: str) -> tuple[Path, str]:
         name = f"vectors.{kind}.npy"
         return self.folder / name, str(self.files[name]["sha256"])
+
+    def phrase_ivf(self) -> PhraseIVF | None:
+        """The phrase vectors' inverted file, memory-mapped, or None when the segment has none."""
+        if f"ivf.phrases.{IVF_PARTS[0]}.npy" not in self.files:
+            return None
+        return PhraseIVF(*(self.array(f"ivf.phrases.{part}.npy") for part in IVF_PARTS))
 
     def passage_ids(self) -> np.ndarray:
         return self.array("passage_ids.npy", mmap_mode=None)

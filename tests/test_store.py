@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hipporag_like import Index, IndexFormatError, MODES
@@ -253,3 +254,37 @@ def test_threads_share_one_freshly_opened_index(idx):
             answers = list(pool.map(ask, [m for m in MODES for _ in range(4)]))
         for mode, group in zip(MODES, [answers[i:i + 4] for i in range(0, len(answers), 4)]):
             assert all(a == group[0] and len(a) == 5 for a in group), mode
+
+
+# -- synonyms against large segments ----------------------------------------------------------
+def synonym_keys(index: Index) -> set[tuple[str, str]]:
+    t, v = index.version.tables, index.version
+    return {tuple(sorted((str(v.line("phrases", int(a))), str(v.line("phrases", int(b)))))) for a, b in zip(t.syn_a, t.syn_b)}
+
+
+def test_inserts_find_synonyms_through_a_large_segments_inverted_file(tmp_path, demo_passages, monkeypatch):
+    """A segment with many phrases keeps their inverted file (hashed with the segment), and a
+    later insert compares its new phrases only with the probed lists: it finds the synonym
+    pairs a fresh build finds by comparing everything, and no others."""
+    import hipporag_like.changes as changes
+
+    monkeypatch.setattr(changes, "IVF_MIN_PHRASES", 50)  # the demo's first segment counts as large
+    with Index.build(demo_passages[:30], tmp_path / "grown") as grown:
+        first = grown.version.segments[0]
+        assert {"ivf.phrases.centroids.npy", "ivf.phrases.members.npy", "ivf.phrases.offsets.npy"} <= set(first.files)
+        ivf = first.phrase_ivf()
+        assert sorted(np.asarray(ivf.members).tolist()) == list(range(first.counts["phrases"]))
+        for start in range(30, len(demo_passages), 3):
+            grown.insert(demo_passages[start : start + 3])
+        assert all(s.phrase_ivf() is None for s in grown.version.segments[1:])  # small batches keep none
+        found = synonym_keys(grown)
+    monkeypatch.setattr(changes, "IVF_MIN_PHRASES", 10**9)
+    with Index.build(demo_passages, tmp_path / "fresh") as fresh:
+        truth = synonym_keys(fresh)
+    assert len(truth) >= 5 and found == truth
+    centroids = next((tmp_path / "grown").glob("segments/*/ivf.phrases.centroids.npy"))
+    data = bytearray(centroids.read_bytes())
+    data[-1] ^= 0x01
+    centroids.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError):
+        open_version(tmp_path / "grown")

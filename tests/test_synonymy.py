@@ -7,7 +7,9 @@ from hipporag_like.synonymy import (
     DEFAULT_N_PROBE,
     Pairs,
     approximate_pairs,
+    build_ivf,
     cross_pairs,
+    ivf_cross_pairs,
     default_n_lists,
     exact_pairs,
     synonym_pairs,
@@ -164,3 +166,37 @@ def test_synonym_pairs_switches_on_size():
     assert np.array_equal(above.a, approx.a) and np.array_equal(above.b, approx.b)
     recall = np.isin(exact.a * len(v) + exact.b, above.a * len(v) + above.b).mean()
     assert recall >= 0.99
+
+
+def test_ivf_cross_pairs_recall_no_false_pairs_and_memory_mapped_old_rows(tmp_path):
+    v = planted(12000, 48, 1500, seed=5)
+    old, new = v[:11000], v[11000:]
+    np.save(tmp_path / "old.npy", old)
+    mapped = np.load(tmp_path / "old.npy", mmap_mode="r")
+    ivf = build_ivf(mapped)
+    # Every old row sits in exactly one list, ascending within it.
+    members, offsets = np.asarray(ivf.members), np.asarray(ivf.offsets)
+    assert sorted(members.tolist()) == list(range(len(old))) and offsets[-1] == len(old)
+    assert all(np.all(np.diff(members[offsets[g] : offsets[g + 1]]) > 0) for g in range(ivf.n_lists))
+    truth = cross_pairs(new, old, 0.8)
+    assert len(truth) > 50
+    got = ivf_cross_pairs(new, mapped, ivf, 0.8)
+    assert_well_formed(got, strict_upper=False)
+    recall = np.isin(truth.a * len(old) + truth.b, got.a * len(old) + got.b).mean()
+    assert recall >= 0.99
+    true_cos = np.einsum("ij,ij->i", new[got.a].astype(np.float64), old[got.b].astype(np.float64))
+    assert np.all(got.score >= 0.8)
+    np.testing.assert_allclose(got.score, true_cos, atol=1e-5)
+    # Probing every list is the exact search; one probe finds fewer.
+    assert set(ivf_cross_pairs(new, old, ivf, 0.8, n_probe=ivf.n_lists).to_dict()) == set(truth.to_dict())
+    assert len(ivf_cross_pairs(new, old, ivf, 0.8, n_probe=1)) < len(got)
+    assert len(ivf_cross_pairs(new[:0], old, ivf, 0.8)) == 0
+
+
+def test_approximate_pairs_reuses_given_centroids():
+    v = planted(3000, 32, 300, seed=12)
+    ivf = build_ivf(v)
+    given = approximate_pairs(v, 0.8, centroids=ivf.centroids)
+    exact = exact_pairs(v, 0.8)
+    assert np.isin(exact.a * len(v) + exact.b, given.a * len(v) + given.b).mean() >= 0.99
+    assert np.all(given.score >= 0.8) and ivf.n_lists == default_n_lists(len(v))
