@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python eval/bench_lifecycle.py
 	$(BIN)/python eval/bench_extraction.py
 	$(BIN)/python eval/bench_build.py
+	$(BIN)/python eval/bench_fact_composition.py
 	$(BIN)/python eval/bench_serve.py --index indexes/musique_100-gpt35-openie --dataset ../shared/datasets/musique_100 --requests 20
 	$(BIN)/python eval/bench_serve.py --index indexes/musique_100-gpt35-openie --dataset ../shared/datasets/musique_100 --requests 20 --ppr power --out eval/serve-power.md
 
