@@ -13,7 +13,8 @@ reads each child's peak RSS from wait4.
   query     warm latency, question encoding excluded (the questions are embedded once, then
             served from a table): hybrid and dense with the default walk, hybrid with ppr exact and push
   insert    100 new passages whose extraction and vectors are already cached (inserted first
-            into a throwaway copy of the index; the shards that copy built are removed)
+            into a throwaway copy of the index; the shards that copy built are removed); the
+            median of 3 timed runs, the first two into copies of the index
   delete    100 passages of the base corpus
   disk      apparent bytes (sum of st_size) and allocated bytes (st_blocks x 512) of the index
             folder after build and after insert, and of the shard cache
@@ -42,9 +43,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -55,6 +57,7 @@ sys.path.insert(0, str(LIBRARY))
 DEFAULT_SIZES = (2000, 20000, 100000)
 QUICK_SIZES = (2000, 5000)
 EXTRA = 100  # passages inserted, and deleted
+INSERT_RUNS = 3  # timed inserts per size (single runs moved by 2x on shared cores)
 N_WARM, N_TIMED = 5, 50
 DIM = 128
 RSS_LIMIT_MB = 8000.0  # 8 GB, decimal
@@ -387,19 +390,26 @@ def measure_size(n: int, tools: Path, base_url: str, seed: int, keep: Path | Non
         row["query"] = run_child("query", {"index": str(index), "questions": str(questions)}, work, cache)
 
         log(f"{n}: pre-embed the insert through a throwaway copy")
-        shards_before = set(os.listdir(cache / "shards"))
-        copy = tmp / "copy"
-        shutil.copytree(index, copy)
-        row["insert_cold"] = run_child("insert", {"index": str(copy), "openie": str(extra_openie), "cache": str(cache),
-                                                  "batches": [str(extra_corpus)]}, work, cache)
-        shutil.rmtree(copy)
-        for name in set(os.listdir(cache / "shards")) - shards_before:
-            shutil.rmtree(cache / "shards" / name, ignore_errors=True)  # the real insert builds its own shards
+        insert_args = {"openie": str(extra_openie), "cache": str(cache), "batches": [str(extra_corpus)]}
+        with fresh_shards(cache):
+            copy = tmp / "copy"
+            shutil.copytree(index, copy)
+            row["insert_cold"] = run_child("insert", {"index": str(copy), **insert_args}, work, cache)
+            shutil.rmtree(copy)
 
-        log(f"{n}: insert {EXTRA}")
-        insert = run_child("insert", {"index": str(index), "openie": str(extra_openie), "cache": str(cache),
-                                      "batches": [str(extra_corpus)]}, work, cache)
-        insert["seconds"] = insert["seconds"][0]
+        log(f"{n}: insert {EXTRA} ({INSERT_RUNS} runs, the first ones on copies; the median counts)")
+        runs = []
+        for attempt in range(INSERT_RUNS - 1):
+            with fresh_shards(cache):  # every timed insert builds its own shards
+                trial = tmp / f"trial-{attempt}"
+                shutil.copytree(index, trial)
+                runs.append(run_child("insert", {"index": str(trial), **insert_args}, work, cache))
+                shutil.rmtree(trial)
+        runs.append(run_child("insert", {"index": str(index), **insert_args}, work, cache))
+        insert = dict(runs[-1])
+        insert["all_s"] = [r["seconds"][0] for r in runs]
+        insert["seconds"] = statistics.median(insert["all_s"])
+        insert["rss_mb"] = max(r["rss_mb"] for r in runs)
         row["insert"] = insert
         row["disk_insert"] = disk_use(index)
         row["shards_insert"] = disk_use(cache / "shards")
@@ -415,6 +425,17 @@ def measure_size(n: int, tools: Path, base_url: str, seed: int, keep: Path | Non
     finally:
         if keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def fresh_shards(cache: Path) -> Iterator[None]:
+    """Remove the Qdrant shards built inside the block, so the next insert builds its own."""
+    before = set(os.listdir(cache / "shards"))
+    try:
+        yield
+    finally:
+        for name in set(os.listdir(cache / "shards")) - before:
+            shutil.rmtree(cache / "shards" / name, ignore_errors=True)
 
 
 def disk_bound(tools: Path, base_url: str, seed: int, keep: Path | None) -> dict[str, Any]:
@@ -604,8 +625,9 @@ def write_md(rows: dict[int, dict[str, Any]], bound: dict[str, Any] | None, path
         f"Queries: {N_WARM} warm-up then {N_TIMED} timed questions made from the corpus's facts, k=5, with question "
         "encoding excluded (questions embedded once, then served from a table). \"(walk)\" is the index's default walk "
         "(its `ppr` setting). Insert: 100 new passages whose extraction and vectors were already "
-        "cached (inserted first into a throwaway copy; the shards that copy built were removed, so the timed insert "
-        "builds its own). Delete: 100 base passages, after the insert. Disk: apparent = sum of st_size, allocated = "
+        f"cached (inserted first into a throwaway copy; the shards that copy built were removed, so each timed insert "
+        f"builds its own), the median of {INSERT_RUNS} runs (the first ones into copies of the index, the last into it; "
+        "every run's seconds are in the JSON). Delete: 100 base passages, after the insert. Disk: apparent = sum of st_size, allocated = "
         "st_blocks x 512.",
         "",
         f"Library: {library}.",
