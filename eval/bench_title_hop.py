@@ -202,6 +202,35 @@ def _relevance_weighted(r: Retriever) -> Callable[[], None]:
     return lambda: (r.__dict__.pop("with_title_hop"), r.__dict__.pop("relevance"))
 
 
+def _backlinks_by_relevance(weight: float) -> Patch:
+    """Backlinks split by relevance: weight x a source's score to the live passages that mention
+    its title, shared in proportion to each one's min-max relevance^4 (a backward hop that
+    prefers the candidates matching the question: "Return of the Vampire" names Mercyful Fate)."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        t = r.tables
+        titles = TitleLinks.from_mentions(r.n_passages, t.n_phrases, t.mention_passage, t.mention_phrase, ~np.asarray(t.mention_title, dtype=bool))
+        relevance, hop = r.relevance, r.with_title_hop
+        seen: list[np.ndarray] = []
+        r.relevance = lambda question, dense: seen.append(relevance(question, dense)) or seen[-1]  # type: ignore[method-assign]
+
+        def with_backlinks(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+            out, rel = hop(scores, seeds), seen[-1]
+            rel = ((rel - rel.min()) / max(float(rel.max() - rel.min()), 1e-12)) ** 4
+            for source in np.argsort(-np.where(r.passage_live, scores, -np.inf))[: r.config.title_hop_sources]:
+                for phrase in titles.mention_phrase[titles.mention_indptr[source] : titles.mention_indptr[source + 1]]:
+                    cands = titles.title_passage[titles.title_indptr[phrase] : titles.title_indptr[phrase + 1]]
+                    cands = cands[(cands != source) & r.passage_live[cands]]
+                    if cands.size and rel[cands].sum() > 0:
+                        out[cands] += weight * scores[source] * rel[cands] / rel[cands].sum()
+            return out
+
+        r.with_title_hop = with_backlinks  # type: ignore[method-assign]
+        return lambda: (r.__dict__.pop("with_title_hop"), r.__dict__.pop("relevance"))
+
+    return patch
+
+
 def _idf_edges(r: Retriever) -> Callable[[], None]:
     """No title hop; passage-phrase edges weighted by the phrase's specificity^0.5 (power walk)."""
     d = r.derived
@@ -282,6 +311,8 @@ SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: title seed 0.5 / 2.0": ("hybrid", {"title_seed_weight": (0.5, 2.0)}, None),
     "seeds: both, hop 0.3": ("hybrid", {"title_hop_weight": 0.3}, None),
     "seeds: both, hybrid-2hop": ("hybrid-2hop", {}, None),
+    "seeds: both, plus backlinks by relevance 0.1": ("hybrid", {}, _backlinks_by_relevance(0.1)),
+    "seeds: both, plus backlinks by relevance 0.2": ("hybrid", {}, _backlinks_by_relevance(0.2)),
 }
 VARIANTS = {**{name: (mode, {"title_seed_weight": 0.0, **overrides}, patch) for name, (mode, overrides, patch) in HOP_VARIANTS.items()},
             **SEED_VARIANTS}
