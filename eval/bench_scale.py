@@ -403,6 +403,7 @@ def measure_size(n: int, tools: Path, base_url: str, seed: int, keep: Path | Non
             with fresh_shards(cache):  # every timed insert builds its own shards
                 trial = tmp / f"trial-{attempt}"
                 shutil.copytree(index, trial)
+                os.sync()  # the copy's dirty pages would otherwise be written back during the timed insert
                 runs.append(run_child("insert", {"index": str(trial), **insert_args}, work, cache))
                 shutil.rmtree(trial)
         runs.append(run_child("insert", {"index": str(index), **insert_args}, work, cache))
