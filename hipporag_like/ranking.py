@@ -47,8 +47,17 @@ def keep_top(values: np.ndarray, k: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if k <= 0 or np.count_nonzero(values) <= k:
         return values
-    cut = np.partition(values, len(values) - k)[len(values) - k]
-    return np.where(values >= cut, values, 0.0)
+    return np.where(values >= kth_largest(values, k), values, 0.0)
+
+
+def kth_largest(values: np.ndarray, k: int) -> float:
+    """The k-th largest value (1 <= k <= len), by selection on the negated array.
+
+    Why negated: numpy's selection with k near the end of an array whose low end is one long
+    run of equal values (a dense ranking with a floor for unscored passages, a push walk's
+    zeros) took 2.6 ms at 20,000 entries against 0.1 ms for the same cut taken from the front.
+    """
+    return float(-np.partition(-np.asarray(values, dtype=np.float64), k - 1)[k - 1])
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -57,11 +66,31 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     k = min(k, n)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
+    if k <= FEW:
+        return _top_few(np.asarray(scores, dtype=np.float64), k)
     if k * 8 < n:
         # Select first (O(n)), then sort only what is at or above the k-th best score: the same
         # answer as the full stable sort, without sorting a 100,000-passage array per query.
-        cut = np.partition(scores, n - k)[n - k]
-        candidates = np.flatnonzero(scores >= cut)
+        candidates = np.flatnonzero(scores >= kth_largest(scores, k))
         return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
     order = np.argsort(-scores, kind="stable")
     return order[:k]
+
+
+FEW = 32  # up to this k, k passes of argmax beat any selection (0.05 ms for 5 of 20,000)
+
+
+def _top_few(scores: np.ndarray, k: int) -> np.ndarray:
+    """k passes of argmax (the first of equal maxima, so ties go by index), each winner masked;
+    once only -inf is left, the -inf entries follow in index order, as a stable sort puts them."""
+    work = scores.copy()
+    picked: list[int] = []
+    while len(picked) < k:
+        best = int(np.argmax(work))
+        if work[best] == -np.inf:
+            break
+        picked.append(best)
+        work[best] = -np.inf
+    if len(picked) < k:
+        picked.extend(np.flatnonzero(scores == -np.inf)[: k - len(picked)].tolist())
+    return np.asarray(picked, dtype=np.int64)

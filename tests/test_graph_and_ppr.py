@@ -167,8 +167,22 @@ def test_top_k_selects_then_sorts_like_a_full_stable_sort() -> None:
     stable sort orders them (by index)."""
     rng = np.random.default_rng(7)
     for trial in range(400):
-        n = int(rng.integers(1, 400))
+        n = int(rng.integers(1, 600))
         scores = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.random(n)
         scores[rng.random(n) < 0.2] = -np.inf
-        for k in (0, 1, 3, 10, n):
+        if trial % 5 == 0:  # a dense ranking's shape: a few real scores above one long floor
+            scores = np.where(rng.random(n) < 0.1, rng.random(n) + 1.0, 0.5)
+        for k in (0, 1, 3, 10, 33, 50, n):
             assert top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[: min(k, n)].tolist()
+    assert top_k(np.full(5, -np.inf), 3).tolist() == [0, 1, 2]  # only -inf left: by index, none twice
+
+
+def test_keep_top_cuts_at_the_kth_largest_with_a_long_floor() -> None:
+    from hipporag_like.ranking import keep_top, kth_largest
+
+    rng = np.random.default_rng(3)
+    values = np.where(rng.random(5000) < 0.1, rng.random(5000) + 1.0, 0.25)
+    for k in (1, 7, 200, 499, 500, 501, 4999):
+        assert kth_largest(values, k) == np.sort(values)[::-1][k - 1]
+    kept = keep_top(values, 200)
+    assert np.count_nonzero(kept) == 200 and kept.max() == values.max()
