@@ -13,6 +13,7 @@ retriever for the run (the alternatives that lost; see eval/TUNING.md).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
@@ -231,6 +232,39 @@ def _backlinks_by_relevance(weight: float) -> Patch:
     return patch
 
 
+def _verbatim_title_links(min_words: int) -> Patch:
+    """The hop over the extracted mentions plus a link wherever a passage's raw text holds another
+    passage's title verbatim (case-sensitive, on word boundaries; a parenthesised title by its
+    bare name), for titles of at least `min_words` words. Aimed at the entities the extractor
+    missed ("singer-songwriter M. Ward": spaCy found no entity there)."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        t = r.tables
+        passage, phrase = np.asarray(t.mention_passage), np.asarray(t.mention_phrase)
+        is_title = np.asarray(t.mention_title, dtype=bool)
+        title_row = dict(zip(passage[is_title].tolist(), phrase[is_title].tolist()))
+        by_first_word: dict[str, dict[str, set[int]]] = {}
+        for p in range(r.n_passages):
+            bare = re.sub(r"\s*\([^)]*\)\s*$", "", r.version.line("passages", p)["title"]).strip()
+            if p in title_row and len(bare.split()) >= min_words:
+                by_first_word.setdefault(bare.split()[0], {}).setdefault(bare, set()).add(title_row[p])
+        known = set(zip(passage.tolist(), phrase.tolist()))
+        extra: list[tuple[int, int]] = []
+        for p in range(r.n_passages):
+            text = r.version.line("passages", p)["text"]
+            for word in set(text.split()):
+                for bare, rows in by_first_word.get(word, {}).items():
+                    if re.search(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", text):
+                        for row in rows - {title_row.get(p)}:
+                            if (p, row) not in known:
+                                known.add((p, row))
+                                extra.append((p, row))
+        pairs = np.array(extra, dtype=np.int64).reshape(-1, 2)
+        return _extra_links(r, pairs[:, 0], pairs[:, 1])
+
+    return patch
+
+
 def _idf_edges(r: Retriever) -> Callable[[], None]:
     """No title hop; passage-phrase edges weighted by the phrase's specificity^0.5 (power walk)."""
     d = r.derived
@@ -313,6 +347,8 @@ SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: both, hybrid-2hop": ("hybrid-2hop", {}, None),
     "seeds: both, plus backlinks by relevance 0.1": ("hybrid", {}, _backlinks_by_relevance(0.1)),
     "seeds: both, plus backlinks by relevance 0.2": ("hybrid", {}, _backlinks_by_relevance(0.2)),
+    "seeds: both, plus verbatim title links, titles of 2+ words": ("hybrid", {}, _verbatim_title_links(2)),
+    "seeds: both, plus verbatim title links, titles of any length": ("hybrid", {}, _verbatim_title_links(1)),
 }
 VARIANTS = {**{name: (mode, {"title_seed_weight": 0.0, **overrides}, patch) for name, (mode, overrides, patch) in HOP_VARIANTS.items()},
             **SEED_VARIANTS}
