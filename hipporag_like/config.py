@@ -128,12 +128,13 @@ class RetrievalConfig:
     # The walk: "auto" runs exact PPR (igraph PRPACK) below ppr_exact_below graph nodes and
     # forward push above, where exact costs the whole graph per query; "exact" and "push" force
     # one. Push at 1e-7 matched exact's top 10 on 99-100% of benchmark questions but cost as much
-    # as exact at 128k nodes; at 1e-6 it is several times faster there and agreed on 88-93%
+    # as exact at 128k nodes; at 2e-6 every benchmark Recall@2/5/10 equals exact's, the top 10
+    # agrees on 89-92% of questions, and a walk at 128k nodes costs about 0.7x that at 1e-6
     # (eval/walks.md, eval/scale.md), so it is used only where exact is too slow. "power" is
     # exact too (power iteration on the stored CSR graph, PRPACK's answer to 1e-10 in L1) and
     # about twice as fast as PRPACK on musique_100's graph (eval/speed.md); opt-in for now.
     ppr: str = "auto"
-    push_epsilon: float = 1e-6
+    push_epsilon: float = 2e-6
     ppr_exact_below: int = 50000
 
 
