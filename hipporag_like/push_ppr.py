@@ -145,10 +145,12 @@ def push_ppr(
     seeds = np.flatnonzero(seed)
     seed_mass = seed[seeds]
     estimate = np.zeros(n, dtype=np.float64)
-    residual = seed.copy()
-    seen = np.zeros(n, dtype=bool)  # ever held mass: only for the `touched` statistic
+    residual = seed  # normalised_reset returned a fresh array; `seeds` and `seed_mass` are taken
+    # ever held mass: only for the `touched` statistic, so only kept when stats are asked for
+    seen = np.zeros(n, dtype=bool) if stats is not None else None
     slot = np.full(n, -1, dtype=np.int64)  # scratch for deduplicating targets in O(targets)
-    seen[seeds] = True
+    if seen is not None:
+        seen[seeds] = True
     touched = len(seeds)
     candidates = seeds
     rounds = pushes = edges = 0
@@ -184,9 +186,10 @@ def push_ppr(
         residual[unique] += np.bincount(slot[targets], weights=amounts, minlength=len(unique))
         slot[unique] = -1
 
-        fresh = unique[~seen[unique]]
-        seen[fresh] = True
-        touched += len(fresh)
+        if seen is not None:
+            fresh = unique[~seen[unique]]
+            seen[fresh] = True
+            touched += len(fresh)
         candidates = unique
 
     left = float(residual.sum())
