@@ -33,7 +33,8 @@ from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
 from .synonymy import EXACT_BELOW, PhraseIVF, approximate_pairs, build_ivf, cross_pairs, ivf_cross_pairs, synonym_pairs
-from .tables import BatchRows, Merge, Tables, add_synonyms, batch_rows, derive, merge
+from .derive_append import derive_appended
+from .tables import BatchRows, Derived, Merge, Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
 from .vectorstore.base import VectorStore
@@ -164,7 +165,8 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     entries = (ctx.base.manifest["segments"] if ctx.base is not None else []) + [entry]
     dropped = _dropped_triples(ctx.base, plan.removed_rows) + sum(e.dropped_triples for e in extractions)
     fingerprint = cached.fingerprint if cached is not None else str(ctx.base.manifest["extractor"]["fingerprint"]) if ctx.base else ""
-    finish_version(ctx, tables, entries, dropped, fingerprint, [e.passage_id for e in summary.failed], cached.hits if cached else 0, summary)
+    finish_version(ctx, tables, entries, dropped, fingerprint, [e.passage_id for e in summary.failed], cached.hits if cached else 0, summary,
+                   appended_only=not len(plan.removed_rows))
     return summary
 
 
@@ -290,10 +292,11 @@ def _dropped_triples(base: Version | None, removed_rows: np.ndarray) -> int:
 
 
 def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, Any]], dropped: int, extractor: str,
-                   failed: list[str], cache_hits: int, summary: ChangeSummary) -> None:
-    """Write the staged version's arrays, then its manifest last (a version without one is incomplete)."""
+                   failed: list[str], cache_hits: int, summary: ChangeSummary, appended_only: bool = False) -> None:
+    """Write the staged version's arrays, then its manifest last (a version without one is incomplete).
+    `appended_only`: the tables are the base's plus appended passages (no row removed or renumbered)."""
     with ctx.clock.stage("graph arrays"):
-        derived, edge_counts = derive(tables, ctx.config.graph.title_edge_weight)
+        derived, edge_counts = _derive(ctx, tables, appended_only)
         files = write_arrays(ctx.writer.staging, tables, derived)
     live_ids = _live_ids(ctx.writer, entries, tables.passage_live)
     counts = {
@@ -323,6 +326,20 @@ def finish_version(ctx: WriteContext, tables: Tables, entries: list[dict[str, An
     write_manifest(ctx.writer.staging, manifest)
     summary.counts = counts
     summary.manifest = manifest
+
+
+def _derive(ctx: WriteContext, tables: Tables, appended_only: bool) -> tuple[Derived, dict[str, int]]:
+    """The version's graph and fact index: from the base's when this write only appended
+    passages under the same graph settings (derive_append.py), else from scratch."""
+    weight = ctx.config.graph.title_edge_weight
+    base = ctx.base
+    if appended_only and base is not None and base.manifest["config"].get("graph") == ctx.config.to_dict().get("graph"):
+        edges = base.manifest.get("counts", {}).get("edges")
+        if isinstance(edges, dict) and {"relation", "synonymy"} <= set(edges):
+            appended = derive_appended(base.tables, base.derived, edges, tables, weight)
+            if appended is not None:
+                return appended
+    return derive(tables, weight)
 
 
 def _dim(ctx: WriteContext, entries: list[dict[str, Any]]) -> int:

@@ -4,7 +4,8 @@ Rows are numbered in segment order (the rows of the first segment, then the seco
 A deleted passage keeps its row, marked dead; phrases and facts are alive while a live
 passage mentions them. Every array is rebuilt per write by linear numpy passes (masks,
 concatenation, sorting), never by a Python loop over the index; only the added passages'
-extractions are walked in Python (`batch_rows`).
+extractions are walked in Python (`batch_rows`). A write that only appends passages
+derives its graph from the base's instead (derive_append.py), with the same result.
 
 Node layout of the walk graph: passage rows first (0..P-1), then phrase rows (P..P+N-1).
 Edge kinds, all undirected:
