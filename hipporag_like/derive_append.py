@@ -98,6 +98,8 @@ def _find(graph: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray, co
     per query inside its row (sorted), all queries in step, so the cost is the queries' and
     not the graph's."""
     indptr, indices, _ = graph
+    if len(indptr) < 2 or not len(rows):  # an empty base graph holds no entry
+        return np.full(len(rows), -1, dtype=_I)
     inside = (rows < len(indptr) - 1) & (cols < len(indptr) - 1)  # a new phrase has no base entry
     rows = np.where(inside, rows, 0)
     lo, hi = indptr[rows], np.where(inside, indptr[rows + 1], indptr[rows])

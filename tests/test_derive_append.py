@@ -99,6 +99,14 @@ def test_a_triple_between_synonyms_replaces_their_synonym_edge():
     _assert_same(got, derive(grown, TITLE_WEIGHT))
 
 
+def test_the_first_append_to_an_empty_index_and_an_empty_append():
+    rng = np.random.default_rng(5)
+    empty = Tables.empty()
+    grown = _append(empty, rng, 4)
+    _assert_same(derive_appended(empty, *derive(empty, TITLE_WEIGHT), grown, TITLE_WEIGHT), derive(grown, TITLE_WEIGHT))
+    _assert_same(derive_appended(grown, *derive(grown, TITLE_WEIGHT), grown, TITLE_WEIGHT), derive(grown, TITLE_WEIGHT))
+
+
 def test_a_version_that_removed_rows_is_refused():
     rng = np.random.default_rng(3)
     base = _append(Tables.empty(), rng, 8)
