@@ -139,10 +139,6 @@ def _old_relation_counts(base: Tables, keys: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(at[hit], minlength=len(keys)).astype(np.float64)
 
 
-def _new_node(nodes: np.ndarray, p0: int, shift: int) -> np.ndarray:
-    return np.where(nodes >= p0, nodes + shift, nodes)
-
-
 def _shifted(graph: tuple[np.ndarray, np.ndarray, np.ndarray], p0: int, n0: int, shift: int, grown: int,
              drop: np.ndarray) -> sparse.csr_matrix:
     """The base graph with `shift` empty passage rows inserted before the phrase rows, `grown`
