@@ -349,6 +349,7 @@ SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: both, plus backlinks by relevance 0.2": ("hybrid", {}, _backlinks_by_relevance(0.2)),
     "seeds: both, plus verbatim title links, titles of 2+ words": ("hybrid", {}, _verbatim_title_links(2)),
     "seeds: both, plus verbatim title links, titles of any length": ("hybrid", {}, _verbatim_title_links(1)),
+    "seeds: both, hop applied twice": ("hybrid", {}, _hop_again),
 }
 VARIANTS = {**{name: (mode, {"title_seed_weight": 0.0, **overrides}, patch) for name, (mode, overrides, patch) in HOP_VARIANTS.items()},
             **SEED_VARIANTS}
