@@ -61,6 +61,13 @@ def version_folder(index_dir: Path) -> Path:
     return folder
 
 
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -200,12 +207,23 @@ class IndexWriter:
                 f"{self.requested}: another writer committed {str(current)[:12]} since this write started from {self.base}; nothing was published"
             )
 
+    def _sync_staged(self) -> None:
+        """The staged folders' entries on disk (their files were synced as written): with CURRENT
+        synced last, a power cut leaves the old version or the whole new one."""
+        for segment in sorted(self.segments_dir.iterdir()) if self.segments_dir.is_dir() else []:
+            _fsync_dir(segment)
+        for folder in (self.segments_dir, self.staging):
+            if folder.is_dir():
+                _fsync_dir(folder)
+
     def commit(self) -> Path:
         """Publish the staged version (compare-and-swap on CURRENT); return its folder."""
         failpoint("before-publish")
         self._check_still_ours()
+        self._sync_staged()
         if self._root is not None:
-            (self._root / CURRENT).write_text(self.staging.name + "\n", encoding="utf-8")
+            _write_synced(self._root / CURRENT, self.staging.name + "\n")
+            _fsync_dir(self._root)
             if self.index_dir.exists():
                 self.index_dir.rmdir()  # an empty folder the user made
             self._root.rename(self.index_dir)
@@ -217,15 +235,13 @@ class IndexWriter:
         shared.mkdir(exist_ok=True)
         for segment in sorted(self.segments_dir.iterdir()):
             segment.rename(shared / segment.name)  # unreferenced until CURRENT moves: harmless
+        _fsync_dir(shared)
         target = self.index_dir / f"v{(_number(self.base) or 0) + 1:06d}"
         self.staging.rename(target)  # fails if another writer took this number: nothing published
         failpoint("after-rename")
         self._check_still_ours()
         pointer = self.index_dir / (CURRENT + ".tmp")
-        with pointer.open("w", encoding="utf-8") as out:
-            out.write(target.name + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        _write_synced(pointer, target.name + "\n")
         pointer.replace(self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
         self.committed = True

@@ -85,12 +85,22 @@ def _write_lines(path: Path, rows: Iterable[Any]) -> np.ndarray:
             data = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
             out.write(data)
             offsets.append(offsets[-1] + len(data))
+        _sync(out)
     return np.asarray(offsets, dtype=np.int64)
 
 
-def _save(path: Path, array: np.ndarray) -> None:
+def save_array(path: Path, array: np.ndarray) -> None:
+    """An .npy file, on disk before this returns. Why synced: a version is published by renames
+    and a synced CURRENT; without this a power cut could leave CURRENT naming files whose
+    blocks never reached the disk (a kill cannot: the page cache survives it)."""
     with path.open("wb") as out:
-        np.save(out, array, allow_pickle=False)
+        np.save(out, np.ascontiguousarray(array), allow_pickle=False)
+        _sync(out)
+
+
+def _sync(out: Any) -> None:
+    out.flush()
+    os.fsync(out.fileno())
 
 
 @dataclass(frozen=True)
@@ -121,16 +131,16 @@ def write_segment(parent: Path, content: SegmentContent, name: str | None = None
         "facts": [list(t) for t in content.facts],
     }
     for kind, lines in rows.items():
-        _save(folder / f"{kind}.offsets.npy", _write_lines(folder / f"{kind}.jsonl", lines))
-    _save(folder / "passage_ids.npy", np.array([p["id"] for p in content.passages], dtype="S16"))
+        save_array(folder / f"{kind}.offsets.npy", _write_lines(folder / f"{kind}.jsonl", lines))
+    save_array(folder / "passage_ids.npy", np.array([p["id"] for p in content.passages], dtype="S16"))
     for kind in VECTOR_KINDS:
         vectors = np.ascontiguousarray(content.vectors[kind], dtype=np.float32)
-        _save(folder / f"vectors.{kind}.npy", vectors)
+        save_array(folder / f"vectors.{kind}.npy", vectors)
     for key, array in content.terms.items():
-        _save(folder / f"terms.{key}.npy", array)
+        save_array(folder / f"terms.{key}.npy", array)
     if content.phrase_ivf is not None:
         for part in IVF_PARTS:
-            _save(folder / f"ivf.phrases.{part}.npy", getattr(content.phrase_ivf, part))
+            save_array(folder / f"ivf.phrases.{part}.npy", getattr(content.phrase_ivf, part))
     files = {p.name: {"size": p.stat().st_size, "sha256": known_digest(p)} for p in sorted(folder.iterdir())}
     meta = {
         "name": name,

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import IndexFormatError
 from .folder import version_folder
-from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest
+from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest, save_array
 from .graph import IndexData  # noqa: F401 - re-exported: the export format's input
 from .tables import Derived, Tables
 
@@ -36,18 +36,13 @@ MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 64 << 20
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as out:
-        np.save(out, np.ascontiguousarray(array), allow_pickle=False)
-
-
 def write_arrays(folder: Path, tables: Tables, derived: Derived) -> dict[str, dict[str, Any]]:
     """Write the version's arrays; return {file: {size, sha256}} for the manifest."""
     files: dict[str, dict[str, Any]] = {}
     for prefix, source, names in (("t", tables, Tables.names()), ("d", derived, Derived.names())):
         for name in names:
             path = folder / f"{prefix}.{name}.npy"
-            _save(path, getattr(source, name))
+            save_array(path, getattr(source, name))
             files[path.name] = {"size": path.stat().st_size, "sha256": known_digest(path)}
     return files
 

@@ -189,6 +189,40 @@ def test_ten_inserts_stay_within_the_disk_bound(tmp_path, demo_passages):
         grown.close()
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd through /proc")
+def test_every_file_and_folder_of_a_commit_is_synced_before_current_moves(tmp_path, demo_passages, monkeypatch):
+    """A power cut must leave the old version or the whole new one: every file of the new version
+    and segment, and the folders holding them, reach the disk before CURRENT names them."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def published_after(files: list[Path], moved_from: dict[str, str]) -> None:
+        current = max((i for i, path in enumerate(synced) if Path(path).name.startswith(CURRENT)), default=None)
+        assert current is not None, f"{CURRENT} itself was never synced"
+        # a file written as NAME.tmp and renamed once synced counts as NAME
+        before = {Path(p).parent.name + "/" + Path(p).name.removesuffix(".tmp") for p in synced[:current]}
+        folders = {Path(p).name for p in synced[:current]}
+        for path in files:
+            parent = moved_from.get(path.parent.name, path.parent.name)
+            assert f"{parent}/{path.name}" in before, f"{path} was not synced before {CURRENT} moved"
+            assert parent in folders or path.parent.name in folders, f"{path.parent} was not synced"
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    built = Index.build(demo_passages[:20], tmp_path / "idx")
+    first = sorted(p for p in (tmp_path / "idx").rglob("*") if p.is_file() and p.name != CURRENT)
+    published_after(first, {"v000001": "v000001"})
+    synced.clear()
+    built.insert(demo_passages[20:22])
+    version = tmp_path / "idx" / (tmp_path / "idx" / CURRENT).read_text().strip()
+    segment = tmp_path / "idx" / "segments" / built.manifest["segments"][-1]["name"]
+    published_after(sorted(version.iterdir()) + sorted(segment.iterdir()), {version.name: "version"})
+    built.close()
+
+
 def test_compaction_changes_no_answer_and_drops_dead_rows(idx, demo_passages):
     with Index.open(idx) as index:
         index.delete([p.id for p in demo_passages[:5]])
