@@ -23,6 +23,7 @@ import numpy as np
 from .cache import KeyValueCache
 from .config import PipelineConfig
 from .corpus import Passage
+from .derive_append import derive_appended
 from .embedding import CachedEmbedder, make_embedder
 from .errors import InputError
 from .extraction.base import CachedExtractor, Extraction, Extractor
@@ -33,7 +34,6 @@ from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
 from .synonymy import EXACT_BELOW, PhraseIVF, approximate_pairs, build_ivf, cross_pairs, ivf_cross_pairs, synonym_pairs
-from .derive_append import derive_appended
 from .tables import BatchRows, Derived, Merge, Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
