@@ -61,7 +61,8 @@ def version_folder(index_dir: Path) -> Path:
     return folder
 
 
-def _write_synced(path: Path, text: str) -> None:
+def write_synced(path: Path, text: str) -> None:
+    """A small text file, on disk before this returns (CURRENT, a manifest)."""
     with path.open("w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
@@ -222,7 +223,7 @@ class IndexWriter:
         self._check_still_ours()
         self._sync_staged()
         if self._root is not None:
-            _write_synced(self._root / CURRENT, self.staging.name + "\n")
+            write_synced(self._root / CURRENT, self.staging.name + "\n")
             _fsync_dir(self._root)
             if self.index_dir.exists():
                 self.index_dir.rmdir()  # an empty folder the user made
@@ -241,7 +242,7 @@ class IndexWriter:
         failpoint("after-rename")
         self._check_still_ours()
         pointer = self.index_dir / (CURRENT + ".tmp")
-        _write_synced(pointer, target.name + "\n")
+        write_synced(pointer, target.name + "\n")
         pointer.replace(self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
         self.committed = True

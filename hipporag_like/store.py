@@ -16,7 +16,6 @@ does not vouch for. Opening writes nothing.
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexFormatError
-from .folder import version_folder
+from .folder import version_folder, write_synced
 from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest, save_array
 from .graph import IndexData  # noqa: F401 - re-exported: the export format's input
 from .tables import Derived, Tables
@@ -49,10 +48,7 @@ def write_arrays(folder: Path, tables: Tables, derived: Derived) -> dict[str, di
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     tmp = folder / (MANIFEST + ".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        out.write(json.dumps(manifest, indent=2, sort_keys=True))
-        out.flush()
-        os.fsync(out.fileno())
+    write_synced(tmp, json.dumps(manifest, indent=2, sort_keys=True))
     tmp.replace(folder / MANIFEST)
 
 
