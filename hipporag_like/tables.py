@@ -148,15 +148,25 @@ class Tables:
 
 
 def lookup(points: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Row of each wanted point id in `points` (unique ids), -1 where absent. O((n + m) log n)."""
+    """Row of each wanted point id in `points` (unique ids), -1 where absent.
+
+    Why not sort `points`: a write looks up a few thousand ids among every phrase and fact the
+    index holds (300,000 at 20,000 passages: a 25 ms argsort per insert). The ids are hashes, so
+    their low bits are uniform: a bitmap of the wanted ids' low bits keeps the few candidate rows
+    in one linear pass, and only those are sorted. O(n + m log m)."""
     if len(points) == 0 or len(wanted) == 0:
         return np.full(len(wanted), -1, dtype=_I)
-    order = np.argsort(points, kind="stable")
-    sorted_points = points[order]
-    at = np.searchsorted(sorted_points, wanted)
-    at = np.minimum(at, len(points) - 1)
+    mask = (1 << max(16, (8 * len(wanted)).bit_length())) - 1  # about 1 in 8 bits set, at most
+    bitmap = np.zeros(mask + 1, dtype=bool)
+    bitmap[wanted & mask] = True
+    candidates = np.flatnonzero(bitmap[points & mask])
+    if len(candidates) == 0:
+        return np.full(len(wanted), -1, dtype=_I)
+    order = np.argsort(points[candidates], kind="stable")
+    sorted_points = points[candidates[order]]
+    at = np.minimum(np.searchsorted(sorted_points, wanted), len(sorted_points) - 1)
     found = sorted_points[at] == wanted
-    return np.where(found, order[at], -1).astype(_I)
+    return np.where(found, candidates[order[at]], -1).astype(_I)
 
 
 @dataclass(frozen=True)
