@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import IndexFormatError
 from .folder import version_folder, write_synced
-from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest, save_array
+from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest, save_array, sync_and_hash
 from .graph import IndexData  # noqa: F401 - re-exported: the export format's input
 from .tables import Derived, Tables
 
@@ -37,13 +37,12 @@ MAX_MANIFEST_BYTES = 64 << 20
 
 def write_arrays(folder: Path, tables: Tables, derived: Derived) -> dict[str, dict[str, Any]]:
     """Write the version's arrays; return {file: {size, sha256}} for the manifest."""
-    files: dict[str, dict[str, Any]] = {}
+    paths = []
     for prefix, source, names in (("t", tables, Tables.names()), ("d", derived, Derived.names())):
         for name in names:
-            path = folder / f"{prefix}.{name}.npy"
-            save_array(path, getattr(source, name))
-            files[path.name] = {"size": path.stat().st_size, "sha256": known_digest(path)}
-    return files
+            paths.append(folder / f"{prefix}.{name}.npy")
+            save_array(paths[-1], getattr(source, name))
+    return sync_and_hash(paths)
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
