@@ -179,8 +179,9 @@ def child_insert(a: dict[str, Any]) -> dict[str, Any]:
         if len(summary.added) != len(passages):
             raise RuntimeError(f"insert added {len(summary.added)} of {len(passages)} passages")
     stats = index.stats()
+    stages = index.manifest.get("timings", {})  # the last write's stages, for the JSON
     index.close()
-    return {"seconds": seconds, "stats": stats}
+    return {"seconds": seconds, "stats": stats, "stages": stages}
 
 
 def child_delete(a: dict[str, Any]) -> dict[str, Any]:
