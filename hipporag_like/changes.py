@@ -33,7 +33,7 @@ from .lexical import term_counts
 from .progress import Progress
 from .segments import Segment, SegmentContent, write_segment
 from .store import FORMAT, FORMAT_VERSION, Version, write_arrays, write_manifest
-from .synonymy import EXACT_BELOW, PhraseIVF, approximate_pairs, build_ivf, cross_pairs, ivf_cross_pairs, synonym_pairs
+from .synonymy import EXACT_BELOW, PhraseIVF, approximate_pairs, build_ivf, cross_pairs, in_list_order, ivf_cross_pairs, synonym_pairs
 from .tables import BatchRows, Derived, Merge, Tables, add_synonyms, batch_rows, derive, merge
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
@@ -146,6 +146,10 @@ def stage_change(ctx: WriteContext, plan: ChangePlan) -> ChangeSummary:
     _one_width(vectors, ctx)
     with ctx.clock.stage("synonymy"):
         phrase_ivf = phrase_lists(vectors["phrases"])
+        if phrase_ivf is not None:  # a large segment stores its phrases list by list
+            order, phrase_ivf = in_list_order(phrase_ivf)
+            merged = merged.with_phrase_order(order)
+            new_keys, vectors["phrases"] = [new_keys[i] for i in order.tolist()], vectors["phrases"][order]
     with ctx.clock.stage("write segment"):
         entry = write_segment(ctx.writer.segments_dir, SegmentContent(
             passages=[{"id": p.id, "title": p.title, "text": p.text, **p.provenance()} for p in plan.adding],  # provenance only when set

@@ -17,7 +17,8 @@ from .corpus import Passage
 from .folder import failpoint
 from .segments import VECTOR_KINDS, Segment, SegmentContent, write_segment
 from .store import Version
-from .tables import renumber
+from .synonymy import in_list_order
+from .tables import renumber, reorder_phrases
 
 MAX_SEGMENTS = 12
 MAX_DEAD_FRACTION = 0.3
@@ -35,6 +36,10 @@ def compact_staged(ctx: WriteContext, staged: Version, summary: ChangeSummary) -
     kept = {"passages": keep_p, "phrases": keep_n, "facts": keep_f}
     passages = [staged.line("passages", int(r)) for r in keep_p]
     vectors = {kind: _rows(staged, kind, kept[kind]) for kind in VECTOR_KINDS}
+    phrase_ivf = phrase_lists(vectors["phrases"])  # the merged segment's, for the inserts that follow
+    if phrase_ivf is not None:  # stored list by list, as a large write stores them
+        order, phrase_ivf = in_list_order(phrase_ivf)
+        tables, keep_n, vectors["phrases"] = reorder_phrases(tables, 0, order), keep_n[order], vectors["phrases"][order]
     content = SegmentContent(
         passages=passages,
         extractions=[staged.line("extractions", int(r)) for r in keep_p],
@@ -42,7 +47,7 @@ def compact_staged(ctx: WriteContext, staged: Version, summary: ChangeSummary) -
         facts=[staged.line("facts", int(r)) for r in keep_f],
         vectors=vectors,
         terms=_terms([Passage(p["id"], p["title"], p["text"]) for p in passages]),
-        phrase_ivf=phrase_lists(vectors["phrases"]),  # the merged segment's, for the inserts that follow
+        phrase_ivf=phrase_ivf,
     )
     failpoint("during-compaction")
     entry = write_segment(ctx.writer.segments_dir, content)

@@ -244,6 +244,18 @@ def build_ivf(vectors: np.ndarray, centroids: np.ndarray | None = None, seed: in
     return PhraseIVF(c, members, offsets)
 
 
+def in_list_order(ivf: PhraseIVF) -> tuple[np.ndarray, PhraseIVF]:
+    """The row order that makes every list of `ivf` one contiguous run (its members, list by
+    list), and the inverted file over the rows put in that order (members 0, 1, 2, ...).
+
+    Why: a large segment stores its phrases in this order, so that `ivf_cross_pairs` reads each
+    probed list as one slice of the vector file instead of gathering scattered rows. A batch of a
+    few hundred new phrases probes nearly every list, and at 108,000 phrases the gather was 40%
+    of the search."""
+    order = np.asarray(ivf.members, dtype=np.int64)
+    return order, PhraseIVF(ivf.centroids, np.arange(len(order), dtype=np.int64), np.asarray(ivf.offsets, dtype=np.int64))
+
+
 def ivf_cross_pairs(new_vectors: np.ndarray, old_vectors: np.ndarray, ivf: PhraseIVF,
                     threshold: float = DEFAULT_THRESHOLD, n_probe: int = DEFAULT_CROSS_PROBE) -> Pairs:
     """Pairs (a, b) with new_vectors[a] . old_vectors[b] >= threshold, b among the members of
@@ -261,17 +273,22 @@ def ivf_cross_pairs(new_vectors: np.ndarray, old_vectors: np.ndarray, ivf: Phras
     probers, p_off = _groups(probes.ravel(), np.repeat(np.arange(new.shape[0], dtype=np.int64), n_probe), ivf.n_lists)
     # Plain views of memory-mapped arrays: no copy, and none of np.memmap's per-slice overhead
     # (it was half the time of this loop).
-    offsets, members, old = np.asarray(ivf.offsets), np.asarray(ivf.members), np.asarray(old_vectors)
+    offsets, members, old = np.asarray(ivf.offsets).tolist(), np.asarray(ivf.members), np.asarray(old_vectors)
+    in_order = np.array_equal(members, np.arange(len(members)))  # rows stored list by list: slices, no gather
+    starts = p_off.tolist()
     a_parts, b_parts, s_parts = [], [], []
     for lst in np.flatnonzero(np.diff(p_off) > 0).tolist():
-        mem = members[offsets[lst] : offsets[lst + 1]]  # ascending: pages read in order
-        if mem.size == 0:
+        first, end = offsets[lst], offsets[lst + 1]
+        if first == end:
             continue
-        rows = probers[p_off[lst] : p_off[lst + 1]]
-        sims = new[rows] @ old[mem].astype(np.float32, copy=False).T
-        r, c = np.divmod(np.flatnonzero(sims >= threshold), sims.shape[1])
-        if r.size:
-            a_parts.append(rows[r]), b_parts.append(mem[c]), s_parts.append(sims[r, c])
+        mem = None if in_order else members[first:end]  # ascending: pages read in order
+        block = old[first:end] if mem is None else old[mem]
+        rows = probers[starts[lst] : starts[lst + 1]]
+        sims = new[rows] @ block.astype(np.float32, copy=False).T
+        hit = np.flatnonzero(sims >= threshold)
+        if hit.size:
+            r, c = np.divmod(hit, sims.shape[1])
+            a_parts.append(rows[r]), b_parts.append(c + first if mem is None else mem[c]), s_parts.append(sims.ravel()[hit])
     return _collect(a_parts, b_parts, s_parts, int(old.shape[0]), presorted=False)
 
 

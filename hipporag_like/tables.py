@@ -179,6 +179,13 @@ class Merge:
     woken_phrases: np.ndarray  # phrase rows alive now and not before (need synonym look-ups)
     gone_phrases: int  # phrases no live passage mentions any more
 
+    def with_phrase_order(self, order: np.ndarray) -> "Merge":
+        """The same merge with the phrases it created in the order `order` (`reorder_phrases`)."""
+        first = self.tables.n_phrases - len(order)
+        moved = phrase_row_mover(first, order)
+        return Merge(reorder_phrases(self.tables, first, order), self.new_phrases[np.asarray(order, dtype=_I)], self.new_facts,
+                     np.sort(moved(self.woken_phrases)), self.gone_phrases)
+
 
 def merge(tables: Tables, batch: BatchRows, n_added: int, phrase_points: np.ndarray, fact_points: np.ndarray, removed: np.ndarray) -> Merge:
     """Remove passage rows `removed`, append the batch's passages after the last row, and map its
@@ -229,6 +236,41 @@ def _merged(tables: Tables, batch: BatchRows, live: np.ndarray, keep_m: np.ndarr
         woken_phrases=woken.astype(_I),
         gone_phrases=int(np.sum(was_live & ~now_live[:old_n])),
     )
+
+
+def reorder_phrases(tables: Tables, first: int, order: np.ndarray) -> Tables:
+    """Put the phrases from row `first` on in the order `order` (row first + i takes the phrase
+    that was at first + order[i]); every array naming a phrase row follows.
+
+    Why: a large segment stores its phrases list by list of their inverted file
+    (`synonymy.in_list_order`), so the rows are renumbered before anything is written."""
+    order = np.asarray(order, dtype=_I)
+    if len(order) != tables.n_phrases - first:
+        raise ValueError(f"an order of {len(order)} phrases for rows {first}..{tables.n_phrases - 1}")
+    moved = phrase_row_mover(first, order)
+    out = replace(
+        tables,
+        phrase_point=np.concatenate([tables.phrase_point[:first], np.asarray(tables.phrase_point[first:])[order]]),
+        fact_subject=moved(tables.fact_subject),
+        fact_object=moved(tables.fact_object),
+        mention_phrase=moved(tables.mention_phrase),
+    )
+    if not len(tables.syn_a) or int(np.max(tables.syn_b)) < first:  # no pair names a moved row: order kept
+        return out
+    empty = replace(out, syn_a=np.zeros(0, _I), syn_b=np.zeros(0, _I), syn_score=np.zeros(0))
+    return add_synonyms(empty, moved(tables.syn_a), moved(tables.syn_b), tables.syn_score)  # pairs (a < b) sorted again
+
+
+def phrase_row_mover(first: int, order: np.ndarray):
+    """A function mapping phrase rows to their rows after `reorder_phrases(_, first, order)`."""
+    position = np.empty(len(order), dtype=_I)
+    position[order] = np.arange(len(order), dtype=_I)
+
+    def moved(rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=_I)
+        return np.where(rows >= first, first + position[np.clip(rows - first, 0, max(len(order) - 1, 0))], rows) if len(order) else rows
+
+    return moved
 
 
 def add_synonyms(tables: Tables, a: np.ndarray, b: np.ndarray, score: np.ndarray) -> Tables:

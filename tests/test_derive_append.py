@@ -14,7 +14,7 @@ import pytest
 from hipporag_like.config import GraphConfig
 from hipporag_like.derive_append import derive_appended
 from hipporag_like.extraction.base import Extraction
-from hipporag_like.tables import Derived, Tables, add_synonyms, batch_rows, derive, merge
+from hipporag_like.tables import Derived, Tables, add_synonyms, batch_rows, derive, merge, phrase_row_mover, reorder_phrases
 
 WORDS = [f"thing {i}" for i in range(40)]
 RELATIONS = ["part of", "near", "made by"]
@@ -113,3 +113,35 @@ def test_a_version_that_removed_rows_is_refused():
     smaller = _remove(base, rng, 2)
     derived = derive(base, TITLE_WEIGHT)
     assert derive_appended(base, derived[0], derived[1], smaller, TITLE_WEIGHT) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reordering_phrases_relabels_the_graph_and_nothing_else(seed):
+    """reorder_phrases (a large segment's phrases stored list by list) must give the same graph
+    with the moved phrase nodes renamed, the same fact index and canonical synonym pairs."""
+    rng = np.random.default_rng(seed)
+    tables = _append(_append(Tables.empty(), rng, 6), rng, 5)
+    first = int(rng.integers(0, tables.n_phrases))
+    order = rng.permutation(tables.n_phrases - first)
+    moved = reorder_phrases(tables, first, order)
+    new_row = phrase_row_mover(first, order)(np.arange(tables.n_phrases))
+    assert sorted(new_row.tolist()) == list(range(tables.n_phrases))
+    assert np.array_equal(moved.phrase_point[new_row], tables.phrase_point)
+    assert np.all(moved.syn_a < moved.syn_b) and np.all(np.diff(moved.syn_a * tables.n_phrases + moved.syn_b) > 0)
+    (before, counts_before), (after, counts_after) = derive(tables, TITLE_WEIGHT), derive(moved, TITLE_WEIGHT)
+    assert counts_before == counts_after
+
+    def dense(d: Derived) -> np.ndarray:
+        size = len(d.graph_indptr) - 1
+        out = np.zeros((size, size))
+        rows = np.repeat(np.arange(size), np.diff(d.graph_indptr))
+        out[rows, d.graph_indices] = d.graph_weight
+        return out
+
+    p = tables.n_passages
+    node = np.concatenate([np.arange(p), p + new_row])  # old node -> new node
+    np.testing.assert_array_equal(dense(after)[np.ix_(node, node)], dense(before))
+    for name in ("fact_indptr", "fact_passages"):
+        np.testing.assert_array_equal(getattr(after, name), getattr(before, name))
+    with pytest.raises(ValueError):
+        reorder_phrases(tables, first, order[:-1])

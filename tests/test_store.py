@@ -296,6 +296,32 @@ def synonym_keys(index: Index) -> set[tuple[str, str]]:
     return {tuple(sorted((str(v.line("phrases", int(a))), str(v.line("phrases", int(b)))))) for a, b in zip(t.syn_a, t.syn_b)}
 
 
+def test_a_large_segment_in_list_order_answers_as_one_in_extraction_order(tmp_path, demo_passages, monkeypatch):
+    """A large segment stores its phrases list by list of their inverted file (a renumbering),
+    for a build and for a compaction: every mode answers as the same index without one does."""
+    import hipporag_like.changes as changes
+
+    def answers(index: Index) -> dict:
+        return {mode: [(p.id, round(p.score, 6)) for p in index.retrieve(SHOWCASE, k=8, mode=mode).passages] for mode in MODES}
+
+    monkeypatch.setattr(changes, "IVF_MIN_PHRASES", 10**9)
+    with Index.build(demo_passages, tmp_path / "plain") as plain:
+        want = answers(plain)
+        plain_phrases = [plain.version.line("phrases", r) for r in range(plain.version.tables.n_phrases)]
+    monkeypatch.setattr(changes, "IVF_MIN_PHRASES", 50)
+    with Index.build(demo_passages, tmp_path / "listed") as listed:
+        segment = listed.version.segments[0]
+        phrases = [listed.version.line("phrases", r) for r in range(listed.version.tables.n_phrases)]
+        assert sorted(phrases) == sorted(plain_phrases) and phrases != plain_phrases  # renumbered
+        assert np.asarray(segment.phrase_ivf().members).tolist() == list(range(len(phrases)))
+        assert answers(listed) == want
+        listed.delete([p.id for p in demo_passages[:3]])
+        listed.insert(demo_passages[:3])
+        listed.compact()
+        assert np.asarray(listed.version.segments[0].phrase_ivf().members).tolist() == list(range(listed.version.tables.n_phrases))
+        assert answers(listed) == want and listed.verify()["ok"]
+
+
 def test_inserts_find_synonyms_through_a_large_segments_inverted_file(tmp_path, demo_passages, monkeypatch):
     """A segment with many phrases keeps their inverted file (hashed with the segment), and a
     later insert compares its new phrases only with the probed lists: it finds the synonym
@@ -307,7 +333,8 @@ def test_inserts_find_synonyms_through_a_large_segments_inverted_file(tmp_path, 
         first = grown.version.segments[0]
         assert {"ivf.phrases.centroids.npy", "ivf.phrases.members.npy", "ivf.phrases.offsets.npy"} <= set(first.files)
         ivf = first.phrase_ivf()
-        assert sorted(np.asarray(ivf.members).tolist()) == list(range(first.counts["phrases"]))
+        # stored list by list: each list is a run of rows, so inserts read it as one slice
+        assert np.asarray(ivf.members).tolist() == list(range(first.counts["phrases"]))
         for start in range(30, len(demo_passages), 3):
             grown.insert(demo_passages[start : start + 3])
         assert all(s.phrase_ivf() is None for s in grown.version.segments[1:])  # small batches keep none

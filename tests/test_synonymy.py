@@ -12,6 +12,7 @@ from hipporag_like.synonymy import (
     ivf_cross_pairs,
     default_n_lists,
     exact_pairs,
+    in_list_order,
     synonym_pairs,
 )
 
@@ -191,6 +192,24 @@ def test_ivf_cross_pairs_recall_no_false_pairs_and_memory_mapped_old_rows(tmp_pa
     assert set(ivf_cross_pairs(new, old, ivf, 0.8, n_probe=ivf.n_lists).to_dict()) == set(truth.to_dict())
     assert len(ivf_cross_pairs(new, old, ivf, 0.8, n_probe=1)) < len(got)
     assert len(ivf_cross_pairs(new[:0], old, ivf, 0.8)) == 0
+
+
+def test_rows_stored_in_list_order_give_the_same_pairs_by_slices(tmp_path):
+    """A segment that stores its rows list by list (in_list_order) is searched by slices of the
+    vector file: the pairs must be those the scattered layout gives, renamed by the order."""
+    v = planted(6000, 32, 800, seed=9)
+    old, new = v[:5500], v[5500:]
+    ivf = build_ivf(old)
+    order, listed = in_list_order(ivf)
+    assert sorted(order.tolist()) == list(range(len(old)))
+    assert np.array_equal(listed.members, np.arange(len(old))) and np.array_equal(listed.offsets, ivf.offsets)
+    np.save(tmp_path / "listed.npy", old[order])
+    scattered = ivf_cross_pairs(new, old, ivf, 0.8)
+    sliced = ivf_cross_pairs(new, np.load(tmp_path / "listed.npy", mmap_mode="r"), listed, 0.8)
+    assert len(scattered) > 20
+    assert_well_formed(sliced, strict_upper=False)
+    renamed = {(a, int(order[b])): round(float(s), 5) for (a, b), s in sliced.to_dict().items()}
+    assert renamed == {k: round(float(s), 5) for k, s in scattered.to_dict().items()}
 
 
 def test_approximate_pairs_reuses_given_centroids():
