@@ -137,6 +137,23 @@ def open_version(index_dir: Path, *, folder: Path | None = None, segment_roots: 
         return next((root / name for root in roots if (root / name).is_dir()), roots[-1] / name)
 
     segments = [Segment(where(entry["name"]), entry) for entry in manifest["segments"]]
+    _check_files(folder, manifest, segments)
+    tables = Tables(**{n: _load(folder / f"t.{n}.npy") for n in Tables.names()})
+    derived = Derived(**{n: _load(folder / f"d.{n}.npy") for n in Derived.names()})
+    offsets = {kind: np.concatenate([[0], np.cumsum([s.counts[kind] for s in segments])]).astype(np.int64) for kind in VECTOR_KINDS}
+    version = Version(folder, manifest, tables, derived, segments, offsets)
+    check_structure(version)
+    return version
+
+
+def check_unchanged(version: Version) -> None:
+    """Refuse a version whose files changed since it was opened: sizes, and hashes (recomputed
+    only for files whose identity or stamp moved, see segments.known_digest). Lets a writer
+    start from the version its caller holds open instead of opening it again."""
+    _check_files(version.folder, version.manifest, version.segments)
+
+
+def _check_files(folder: Path, manifest: dict[str, Any], segments: list[Segment]) -> None:
     jobs: list[tuple[Path, str]] = []
     for name, info in manifest["files"].items():
         if not isinstance(info, dict) or "/" in name:
@@ -147,12 +164,6 @@ def open_version(index_dir: Path, *, folder: Path | None = None, segment_roots: 
         segment.check_sizes()
         jobs.extend(segment.digest_jobs())
     _check_digests(jobs)
-    tables = Tables(**{n: _load(folder / f"t.{n}.npy") for n in Tables.names()})
-    derived = Derived(**{n: _load(folder / f"d.{n}.npy") for n in Derived.names()})
-    offsets = {kind: np.concatenate([[0], np.cumsum([s.counts[kind] for s in segments])]).astype(np.int64) for kind in VECTOR_KINDS}
-    version = Version(folder, manifest, tables, derived, segments, offsets)
-    check_structure(version)
-    return version
 
 
 def _check_size(path: Path, size: Any) -> None:

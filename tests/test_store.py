@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hipporag_like import Index, IndexFormatError, MODES
+from hipporag_like import Index, IndexFormatError, MODES, Passage
 from hipporag_like.errors import IndexLockedError
 from hipporag_like.folder import CURRENT, FAILPOINT_ENV, IndexWriter
 from hipporag_like.store import open_version
@@ -128,6 +128,22 @@ def test_removed_or_altered_vectors_are_refused_by_every_command(idx, tmp_path):
             done = cli(*args)
             assert done.returncode == 2, (args, done.stderr)
             assert "vectors.passages.npy" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("part", ["version array", "segment vectors"])
+def test_a_write_from_an_open_index_refuses_files_damaged_since_it_opened(idx, demo_passages, part):
+    """A write starts from the caller's open version when CURRENT still names it: files changed
+    since the open must be refused as an open would refuse them, and nothing published."""
+    with Index.open(idx) as index:
+        target = (next(index.version.folder.glob("d.graph_weight.npy")) if part == "version array"
+                  else next(idx.glob("segments/*/vectors.phrases.npy")))
+        data = bytearray(target.read_bytes())
+        data[-3] ^= 0x10  # same size, other bytes
+        target.write_bytes(bytes(data))
+        before = (idx / CURRENT).read_text()
+        with pytest.raises(IndexFormatError, match=target.name):
+            index.insert([Passage.make("Brannock Mill", "Brannock Mill is a flour mill on the Tessel.")])
+        assert (idx / CURRENT).read_text() == before
 
 
 def test_verify_reports_a_healthy_index(idx):
