@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .tables import Derived, Tables, contains_sorted, sorted_unique
+from .tables import GRAPH_WEIGHT, ROW, Derived, Tables, contains_sorted, sorted_unique
 
 _I = np.int64
 
@@ -80,8 +80,8 @@ def derive_appended(base: Tables, base_derived: Derived, base_edges: dict[str, i
     fact_indptr, fact_passages = _appended_fact_index(base_derived, tables, o0, p1)
     derived = Derived(
         graph_indptr=summed.indptr.astype(_I),
-        graph_indices=summed.indices.astype(np.int32),
-        graph_weight=summed.data.astype(np.float64),
+        graph_indices=summed.indices.astype(ROW),
+        graph_weight=summed.data.astype(GRAPH_WEIGHT),
         fact_indptr=fact_indptr,
         fact_passages=fact_passages,
     )
@@ -168,9 +168,9 @@ def _appended_fact_index(base_derived: Derived, tables: Tables, o0: int, p1: int
     facts, passages = pairs // max(p1, 1), pairs % max(p1, 1)
     new_counts = np.bincount(facts, minlength=n_facts)
     indptr = np.concatenate([[0], np.cumsum(old_counts + new_counts)]).astype(_I)
-    out = np.empty(int(indptr[-1]), dtype=_I)
+    out = np.empty(int(indptr[-1]), dtype=ROW)
     owner = np.repeat(np.arange(len(old_indptr) - 1, dtype=_I), np.diff(old_indptr))
-    out[np.arange(len(owner), dtype=_I) + (indptr[owner] - old_indptr[owner])] = np.asarray(base_derived.fact_passages, dtype=_I)
+    out[np.arange(len(owner), dtype=_I) + (indptr[owner] - old_indptr[owner])] = np.asarray(base_derived.fact_passages)
     group_start = np.concatenate([[0], np.cumsum(new_counts)])[facts]
     out[indptr[facts] + old_counts[facts] + np.arange(len(facts), dtype=_I) - group_start] = passages
     return indptr, out

@@ -285,15 +285,23 @@ def add_synonyms(tables: Tables, a: np.ndarray, b: np.ndarray, score: np.ndarray
     return replace(tables, syn_a=unique // n, syn_b=unique % n, syn_score=scores[first])
 
 
+# Edge weights are stored in float32: each is one count of triples, one float32 cosine or one
+# mention weight (1 or title_edge_weight), so float32 holds them exactly (a title weight such as
+# 0.3 rounds at 1e-8), and the walks widen them to float64. Half the bytes of the largest array
+# a write stores (its hashing and fsync are most of an insert's cost that grows with the index).
+GRAPH_WEIGHT = np.float32
+ROW = np.int32  # passage and node numbers inside derived arrays (an index stays far below 2**31 rows)
+
+
 @dataclass(frozen=True)
 class Derived:
     """What queries read, computed from the tables at write time and stored with them."""
 
-    graph_indptr: np.ndarray  # CSR over P + N nodes, both directions of every edge
-    graph_indices: np.ndarray
-    graph_weight: np.ndarray
-    fact_indptr: np.ndarray  # per fact row, its live passages (sorted, unique)
-    fact_passages: np.ndarray
+    graph_indptr: np.ndarray  # int64: CSR over P + N nodes, both directions of every edge
+    graph_indices: np.ndarray  # int32
+    graph_weight: np.ndarray  # float32 (see GRAPH_WEIGHT)
+    fact_indptr: np.ndarray  # int64: per fact row, its live passages (sorted, unique)
+    fact_passages: np.ndarray  # int32
 
     @classmethod
     def names(cls) -> list[str]:
@@ -349,10 +357,10 @@ def derive(tables: Tables, title_edge_weight: float) -> tuple[Derived, dict[str,
     fact_indptr = np.concatenate([[0], np.cumsum(np.bincount(facts, minlength=len(tables.fact_point)))]).astype(_I)
     derived = Derived(
         graph_indptr=matrix.indptr.astype(_I),
-        graph_indices=matrix.indices.astype(np.int32),
-        graph_weight=matrix.data.astype(np.float64),
+        graph_indices=matrix.indices.astype(ROW),
+        graph_weight=matrix.data.astype(GRAPH_WEIGHT),
         fact_indptr=fact_indptr,
-        fact_passages=passages.astype(_I),
+        fact_passages=passages.astype(ROW),
     )
     counts = {"relation": len(rel_a), "passage": len(tables.mention_passage), "synonymy": int(fresh.sum())}
     return derived, counts

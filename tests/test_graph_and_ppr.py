@@ -69,7 +69,7 @@ def test_edges_by_kind_and_weight():
     assert edges_of(derived, 6) == {
         (2, 3): 1.0, (2, 4): 2.0, (4, 5): 1.0,  # relations, weight = times extracted
         (0, 2): 1.0, (1, 2): 1.0, (0, 3): 1.0, (0, 4): 1.0, (1, 4): 1.0, (1, 5): 1.0,  # passage -- phrase
-        (3, 5): 0.9,  # synonymy; (0, 1) is already a relation edge: not doubled
+        (3, 5): float(np.float32(0.9)),  # synonymy (stored in float32, as cosines come); (0, 1) is already a relation edge: not doubled
     }
     assert counts == {"relation": 3, "passage": 6, "synonymy": 1}
 
