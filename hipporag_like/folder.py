@@ -69,7 +69,8 @@ def write_synced(path: Path, text: str) -> None:
         os.fsync(out.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or folder by path (a folder's sync makes the names in it durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -212,10 +213,10 @@ class IndexWriter:
         """The staged folders' entries on disk (their files were synced as written): with CURRENT
         synced last, a power cut leaves the old version or the whole new one."""
         for segment in sorted(self.segments_dir.iterdir()) if self.segments_dir.is_dir() else []:
-            _fsync_dir(segment)
+            fsync_path(segment)
         for folder in (self.segments_dir, self.staging):
             if folder.is_dir():
-                _fsync_dir(folder)
+                fsync_path(folder)
 
     def commit(self) -> Path:
         """Publish the staged version (compare-and-swap on CURRENT); return its folder."""
@@ -224,11 +225,11 @@ class IndexWriter:
         self._sync_staged()
         if self._root is not None:
             write_synced(self._root / CURRENT, self.staging.name + "\n")
-            _fsync_dir(self._root)
+            fsync_path(self._root)
             if self.index_dir.exists():
                 self.index_dir.rmdir()  # an empty folder the user made
             self._root.rename(self.index_dir)
-            _fsync_dir(self.index_dir.parent)
+            fsync_path(self.index_dir.parent)
             self.committed = True
             return self.index_dir / self.staging.name
         assert self._area is not None and self.base is not None
@@ -236,7 +237,7 @@ class IndexWriter:
         shared.mkdir(exist_ok=True)
         for segment in sorted(self.segments_dir.iterdir()):
             segment.rename(shared / segment.name)  # unreferenced until CURRENT moves: harmless
-        _fsync_dir(shared)
+        fsync_path(shared)
         target = self.index_dir / f"v{(_number(self.base) or 0) + 1:06d}"
         self.staging.rename(target)  # fails if another writer took this number: nothing published
         failpoint("after-rename")
@@ -244,7 +245,7 @@ class IndexWriter:
         pointer = self.index_dir / (CURRENT + ".tmp")
         write_synced(pointer, target.name + "\n")
         pointer.replace(self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        fsync_path(self.index_dir)
         self.committed = True
         shutil.rmtree(self._area, ignore_errors=True)
         failpoint("after-commit")
