@@ -38,3 +38,20 @@ def test_title_links_reach_every_entity():
 def test_question_entities():
     found = SpacyExtractor().question_entities("Which society did the founder of the Kelpstone Institute lead?")
     assert any("Kelpstone Institute" in f for f in found)
+
+
+def test_the_pipes_left_out_change_no_extraction(demo_passages):
+    """The extractor loads spaCy without the pipes no rule reads (UNUSED_PIPES): every demo
+    passage must give exactly what the whole pipeline gives, with bridge rules on and off."""
+    import spacy
+
+    from hipporag_like.extraction.spacy_extractor import DEFAULT_SPACY_MODEL, UNUSED_PIPES
+
+    lean = SpacyExtractor()
+    assert not set(UNUSED_PIPES) & set(lean.nlp.pipe_names)
+    whole_nlp = spacy.load(DEFAULT_SPACY_MODEL)
+    assert set(UNUSED_PIPES) <= set(whole_nlp.pipe_names)  # the check below compares something
+    for bridges in (False, True):
+        whole = SpacyExtractor(bridge_rules=bridges)
+        whole._nlp = whole_nlp
+        assert SpacyExtractor(bridge_rules=bridges).extract(demo_passages, QUIET) == whole.extract(demo_passages, QUIET)
