@@ -53,11 +53,16 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def _quiet_offline_hf() -> None:
-    """Hugging Face libraries: local files only, no progress bars, errors only."""
+def _offline_hf() -> None:
+    """Hugging Face libraries, whenever they load: local files only, no progress bars."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _quiet_offline_hf() -> None:
+    """Hugging Face libraries: local files only, no progress bars, errors only."""
+    _offline_hf()
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -167,6 +172,33 @@ def _mean_pooled(transformer: Any, names: list[str]) -> Any:
     return MeanPooled().eval()
 
 
+class FastTokenizer:
+    """The model folder's `tokenizer.json` run by the `tokenizers` library alone, padded to the
+    longest text and truncated at `max_length`, as transformers' tokenizer call does.
+
+    Why: transformers' AutoTokenizer imports transformers, and through it torch: about 2 s and
+    a few hundred MB before a process's first question, for the same ids (tests compare them on
+    long, accented, empty and mixed texts)."""
+
+    def __init__(self, model_dir: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        path = Path(model_dir) / "tokenizer.json"
+        self.tokenizer = Tokenizer.from_file(str(path))
+        padding = json.loads(path.read_text(encoding="utf-8")).get("padding") or {}
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding(pad_id=int(padding.get("pad_id", 0)), pad_type_id=int(padding.get("pad_type_id", 0)),
+                                      pad_token=str(padding.get("pad_token", "[PAD]")))
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encodings = self.tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        }
+
+
 class QueryEncoder:
     """A sentence-transformers model run by ONNX Runtime (fp32, CPU): the fast path for questions.
 
@@ -188,15 +220,13 @@ class QueryEncoder:
     ) -> None:
         from importlib import import_module
 
-        _quiet_offline_hf()
-        from transformers import AutoTokenizer
-
+        _offline_hf()
         import_module("onnxruntime")  # fail before any export work when it is missing
 
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.path = onnx_model_path(self.model_dir, fingerprint, cache_dir)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
+        self.tokenizer = self._tokenizer()
         session = None
         if self.path.is_file():
             try:
@@ -212,9 +242,23 @@ class QueryEncoder:
         (vectors,) = self.session.run([self.output_name], {n: features[n] for n in self.input_names})
         return _normalise(vectors)
 
+    def _tokenizer(self) -> Callable[[list[str]], dict[str, np.ndarray]]:
+        """The fast tokenizer when the folder has a tokenizer.json, else transformers'."""
+        if (self.model_dir / "tokenizer.json").is_file():
+            return FastTokenizer(self.model_dir, self.max_length)
+        _quiet_offline_hf()
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
+
+        def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
+            encoded = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+            return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items()}
+
+        return tokenize
+
     def _features(self, texts: list[str]) -> dict[str, np.ndarray]:
-        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items()}
+        return self.tokenizer(texts)
 
     @staticmethod
     def _open(path: str | Path) -> Any:

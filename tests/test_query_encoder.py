@@ -102,8 +102,34 @@ def test_onnx_matches_torch_as_a_padded_batch(embedder, encoder):
     assert float(alone @ encoder.encode(QUESTIONS)[0]) >= 0.9999
 
 
+def _untruncated_length(text: str) -> int:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(embedding.bundled_minilm_path()) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    return len(tokenizer.encode(text).ids)
+
+
+def test_the_fast_tokenizer_gives_transformers_ids(encoder):
+    """Questions are tokenized by `tokenizers` alone (no transformers, hence no torch, at query
+    time): the features must be those transformers' tokenizer gives, alone and padded."""
+    from transformers import AutoTokenizer
+
+    assert isinstance(encoder.tokenizer, embedding.FastTokenizer)
+    reference = AutoTokenizer.from_pretrained(embedding.bundled_minilm_path())
+
+    def expected(texts: list[str]) -> dict[str, np.ndarray]:
+        return dict(reference(texts, padding=True, truncation=True, max_length=256, return_tensors="np"))
+
+    for texts in [QUESTIONS, *([q] for q in QUESTIONS)]:
+        want, got = expected(texts), encoder._features(texts)
+        assert set(got) == set(want)
+        for name in want:
+            assert np.array_equal(got[name], want[name].astype(np.int64)), (texts[0][:30], name)
+
+
 def test_long_questions_are_truncated_at_the_models_length(encoder):
-    assert len(encoder.tokenizer(LONG)["input_ids"]) > 256
+    assert _untruncated_length(LONG) > 256
     assert encoder._features([LONG])["input_ids"].shape == (1, 256)
     # what lies past the limit is not seen: both long questions share their first 256 tokens
     first, second = encoder.encode([LONG, LONG + " and what came after the 256th token?"])
