@@ -183,9 +183,8 @@ class FastTokenizer:
     def __init__(self, model_dir: Path, max_length: int) -> None:
         from tokenizers import Tokenizer
 
-        path = Path(model_dir) / "tokenizer.json"
-        self.tokenizer = Tokenizer.from_file(str(path))
-        padding = json.loads(path.read_text(encoding="utf-8")).get("padding") or {}
+        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        padding = self.tokenizer.padding or {}  # the file's pad token, padded to the longest text below
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding(pad_id=int(padding.get("pad_id", 0)), pad_type_id=int(padding.get("pad_type_id", 0)),
                                       pad_token=str(padding.get("pad_token", "[PAD]")))

@@ -21,16 +21,14 @@ def load_igraph() -> ModuleType:
     `hipporag-like query`. While igraph loads, matplotlib reads as absent to it (igraph keeps a
     stub for plotting only); afterwards matplotlib imports as usual. When either is already
     loaded nothing is changed."""
-    if "igraph" not in sys.modules and "matplotlib" not in sys.modules:
+    hide = "igraph" not in sys.modules and "matplotlib" not in sys.modules
+    if hide:
         sys.modules["matplotlib"] = None  # type: ignore[assignment]  # an import of it raises ImportError
-        try:
-            import igraph
-        finally:
-            if sys.modules.get("matplotlib", False) is None:
-                del sys.modules["matplotlib"]
-        return igraph
-    import igraph
-
+    try:
+        import igraph
+    finally:
+        if hide and sys.modules.get("matplotlib", False) is None:
+            del sys.modules["matplotlib"]
     return igraph
 
 

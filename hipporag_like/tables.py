@@ -19,7 +19,7 @@ Edge kinds, all undirected:
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -261,7 +261,7 @@ def reorder_phrases(tables: Tables, first: int, order: np.ndarray) -> Tables:
     return add_synonyms(empty, moved(tables.syn_a), moved(tables.syn_b), tables.syn_score)  # pairs (a < b) sorted again
 
 
-def phrase_row_mover(first: int, order: np.ndarray):
+def phrase_row_mover(first: int, order: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """A function mapping phrase rows to their rows after `reorder_phrases(_, first, order)`."""
     position = np.empty(len(order), dtype=_I)
     position[order] = np.arange(len(order), dtype=_I)
