@@ -204,12 +204,11 @@ def minilm_token_counter() -> Counter:
     """Token counts as the bundled all-MiniLM-L6-v2 sees them ([CLS] and [SEP] included, no
     truncation), from its own tokenizer; loaded once per process, on first need."""
     if not _COUNTERS:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         from .embedding import bundled_minilm_path
 
-        backend = AutoTokenizer.from_pretrained(bundled_minilm_path()).backend_tokenizer
+        backend = Tokenizer.from_file(str(Path(bundled_minilm_path()) / "tokenizer.json"))  # no transformers, no torch
         backend.no_truncation()  # the shipped tokenizer.json truncates at 128: we want the true length
         backend.no_padding()
         _COUNTERS.append(lambda texts: [len(e.ids) for e in backend.encode_batch(list(texts))])

@@ -14,6 +14,7 @@ The fast path is an implementation detail: it changes neither the fingerprint no
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from . import bert_onnx
 from .bf16 import encode_bf16, use_bf16
 from .cache import KeyValueCache, default_cache_dir
 from .errors import HippoError
@@ -97,7 +99,7 @@ ONNX_MAX_TEXTS = 32
 # 7.8-12.9 s above); passages stay on torch, where the two are level.
 SHORT_TEXT_CHARS = 200
 SHORT_TEXT_CHUNK = 64
-_ONNX_FORMAT = 1  # part of the cache key: bump it whenever the exported graph changes
+_ONNX_FORMAT = 2  # part of the cache key: bump it whenever the exported graph changes
 _ONNX_MIN_COSINE = 0.9999
 _ONNX_PROBES = (
     "Who founded the publishing house that released The Salt Ledger?",
@@ -232,7 +234,7 @@ class QueryEncoder:
                 session = self._open(self.path)
             except Exception:  # a torn or foreign file: export again over it
                 session = None
-        self.session = session if session is not None else self._export(torch_model())
+        self.session = session if session is not None else self._export(torch_model)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_name = self.session.get_outputs()[0].name
 
@@ -270,34 +272,24 @@ class QueryEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def _export(self, model: Any) -> Any:
-        import warnings
+    def _export(self, torch_model: Callable[[], Any]) -> Any:
+        """Write the graph under a temporary name, check it, fsync, rename into place.
 
-        import torch
-
-        example = self._features(["a probe", "a second, somewhat longer probe sentence"])  # padded on purpose
-        names = list(example)
-        module = _mean_pooled(model[0].auto_model, names)
+        A plain BERT folder is written straight from its weights (bert_onnx.py), with no torch;
+        any other architecture goes through torch's exporter."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=self.path.parent)
         os.close(fd)
         try:
-            axes = {n: {0: "batch", 1: "sequence"} for n in names}
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")  # tracer and deprecation notices about the classic exporter
-                torch.onnx.export(
-                    module,
-                    tuple(torch.from_numpy(example[n]) for n in names),
-                    tmp,
-                    dynamo=False,
-                    input_names=names,
-                    output_names=["embedding"],
-                    dynamic_axes={**axes, "embedding": {0: "batch"}},
-                    opset_version=17,
-                )
+            if bert_onnx.bert_config(self.model_dir) is not None:
+                bert_onnx.write_model(self.model_dir, Path(tmp))
+            else:
+                self._export_with_torch(torch_model(), tmp)
             session = self._open(tmp)
-            self.session, self.input_names, self.output_name = session, names, "embedding"
-            self._verify(model)
+            self.session = session
+            self.input_names = [i.name for i in session.get_inputs()]
+            self.output_name = session.get_outputs()[0].name
+            self._verify(torch_model)
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache's other files are not
@@ -308,8 +300,36 @@ class QueryEncoder:
         QueryEncoder.exports += 1
         return session
 
-    def _verify(self, model: Any) -> None:
-        """The export must give torch's vectors, one text at a time and as a padded batch."""
+    def _export_with_torch(self, model: Any, path: str) -> None:
+        import warnings
+
+        import torch
+
+        example = self._features(["a probe", "a second, somewhat longer probe sentence"])  # padded on purpose
+        names = list(example)
+        module = _mean_pooled(model[0].auto_model, names)
+        axes = {n: {0: "batch", 1: "sequence"} for n in names}
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer and deprecation notices about the classic exporter
+            torch.onnx.export(
+                module,
+                tuple(torch.from_numpy(example[n]) for n in names),
+                path,
+                dynamo=False,
+                input_names=names,
+                output_names=["embedding"],
+                dynamic_axes={**axes, "embedding": {0: "batch"}},
+                opset_version=17,
+            )
+
+    def _verify(self, torch_model: Callable[[], Any]) -> None:
+        """The graph must give torch's vectors, one text at a time and as a padded batch. Without
+        sentence-transformers installed (a query-only install) there is nothing to compare to:
+        the BERT recipe is checked against torch by the test suite instead."""
+        try:
+            model = torch_model()
+        except ImportError:
+            return
         expected = _normalise(model.encode(list(_ONNX_PROBES), normalize_embeddings=True))
         batch = self.encode(_ONNX_PROBES)
         single = np.concatenate([self.encode([text]) for text in _ONNX_PROBES])
@@ -347,7 +367,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._model().get_embedding_dimension())
+        if torch_installed():
+            return int(self._model().get_embedding_dimension())
+        return int(self._onnx_or_explain().encode(["dimension probe"]).shape[1])
 
     def _model(self) -> Any:
         if self.model not in _ST_MODELS:
@@ -377,14 +399,30 @@ class SentenceTransformerEmbedder:
         try:
             return QueryEncoder(model_dir, self.fingerprint, max_length, self._model)
         except Exception as exc:  # no onnxruntime, a failed export, an unwritable cache...
-            _warn_once(f"fast question encoding unavailable, using torch ({type(exc).__name__}: {str(exc)[:160]})")
+            if torch_installed():
+                _warn_once(f"fast question encoding unavailable, using torch ({type(exc).__name__}: {str(exc)[:160]})")
+            else:
+                _FAILURES[self.model] = f"{type(exc).__name__}: {str(exc)[:160]}"
             return None
+
+    def _onnx_or_explain(self) -> QueryEncoder:
+        """The ONNX encoder, for an install without torch; a clear error when there is none."""
+        encoder = self.query_encoder()
+        if encoder is None:
+            why = _FAILURES.get(self.model, "ONNX Runtime reproduces only local BERT folders with mean pooling")
+            raise HippoError(f"embedding model '{self.model}' needs torch, which this install lacks ({why}); "
+                             "install the default dependencies: pip install torch sentence-transformers")
+        return encoder
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Questions (a handful) on ONNX fp32; index batches on bf16 where the CPU computes it
-        natively (bf16.py), else short strings on ONNX and passages on torch fp32."""
+        natively (bf16.py), else short strings on ONNX and passages on torch fp32. Without torch
+        installed (README: "Without torch") everything runs on ONNX."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if not torch_installed():
+            encoder = self._onnx_or_explain()
+            return encoder.encode(texts) if len(texts) <= max(self.onnx_max_texts, 1) else _sorted_chunks(encoder, texts)
         if len(texts) > self.onnx_max_texts and self.onnx_max_texts > 0 and use_bf16(self._model(), self.torch_embed, self.batch_size):
             return _normalise(encode_bf16(self._model(), texts, self.batch_size))
         short = self.onnx_max_texts > 0 and max(len(t) for t in texts) <= SHORT_TEXT_CHARS
@@ -404,6 +442,23 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
         return _normalise(vectors)
+
+
+_FAILURES: dict[str, str] = {}  # model -> why its ONNX encoder could not be made (installs without torch)
+
+
+def torch_installed() -> bool:
+    """Whether sentence-transformers (and so torch) can be imported: absent in a torch-free install."""
+    if not _TORCH:
+        try:
+            found = importlib.util.find_spec("sentence_transformers") is not None
+        except (ImportError, ValueError):  # a broken install counts as none
+            found = False
+        _TORCH.append(found)
+    return _TORCH[0]
+
+
+_TORCH: list[bool] = []
 
 
 def _sorted_chunks(encoder: QueryEncoder, texts: Sequence[str]) -> np.ndarray:

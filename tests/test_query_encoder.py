@@ -154,14 +154,24 @@ def test_export_is_cached_and_atomic(embedder, encoder, onnx_cache: Path):
     assert np.array_equal(again.encode(QUESTIONS[:3]), encoder.encode(QUESTIONS[:3]))
 
 
-def test_a_failed_export_leaves_nothing_behind(embedder, tmp_path: Path, monkeypatch):
-    import torch
+@pytest.mark.parametrize("writer", ["bert", "torch"])
+def test_a_failed_export_leaves_nothing_behind(embedder, tmp_path: Path, monkeypatch, writer: str):
+    """Either writer (the BERT recipe, or torch's exporter for other architectures) crashing
+    half-way leaves no file, and a torn file in place is exported over, not trusted."""
+    from hipporag_like import bert_onnx
 
-    def broken_export(module, args, f, **kwargs):
-        Path(f).write_bytes(b"half an onnx file")
+    def broken(*args, **kwargs):
+        path = args[1] if writer == "bert" else args[2]
+        Path(path).write_bytes(b"half an onnx file")
         raise RuntimeError("exporter crashed")
 
-    monkeypatch.setattr(torch.onnx, "export", broken_export)
+    if writer == "bert":
+        monkeypatch.setattr(bert_onnx, "write_model", broken)
+    else:
+        import torch
+
+        monkeypatch.setattr(bert_onnx, "bert_config", lambda model_dir: None)
+        monkeypatch.setattr(torch.onnx, "export", broken)
     model_dir = Path(embedding.bundled_minilm_path())
     with pytest.raises(RuntimeError, match="exporter crashed"):
         QueryEncoder(model_dir, embedder.fingerprint, 256, embedder._model, cache_dir=tmp_path)
@@ -173,6 +183,16 @@ def test_a_failed_export_leaves_nothing_behind(embedder, tmp_path: Path, monkeyp
     with pytest.raises(RuntimeError, match="exporter crashed"):
         QueryEncoder(model_dir, embedder.fingerprint, 256, embedder._model, cache_dir=tmp_path)
     assert [p.name for p in target.parent.iterdir()] == ["model.onnx"] and target.read_bytes() == b"torn"
+
+
+def test_other_architectures_export_through_torch(embedder, tmp_path: Path, monkeypatch):
+    """A folder the BERT recipe does not cover goes through torch's exporter, checked the same way."""
+    from hipporag_like import bert_onnx
+
+    monkeypatch.setattr(bert_onnx, "bert_config", lambda model_dir: None)
+    model_dir = Path(embedding.bundled_minilm_path())
+    made = QueryEncoder(model_dir, embedder.fingerprint, 256, embedder._model, cache_dir=tmp_path)
+    assert _cosines(made.encode(QUESTIONS[:6]), embedder.torch_embed(QUESTIONS[:6])).min() >= 0.9999
 
 
 def test_the_cache_key_follows_the_model_files(embedder, tmp_path: Path):
