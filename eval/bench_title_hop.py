@@ -329,6 +329,80 @@ HOP_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "hop, passage weight 0.025 / 0.1": ("hybrid", {"passage_node_weight": (0.025, 0.1)}, None),
     "hop, 5 seed facts": ("hybrid", {"hybrid_fact_top_k": 5}, None),
 }
+def _same_title_demoted(factor: float) -> Patch:
+    """After the hop, the n-th passage of one title (n = 0 for its best) scores x factor^n: a
+    multi-hop chain crosses articles, so a second paragraph of an article already ranked
+    should not take a slot from the next hop's article (MuSiQue's corpus holds several
+    paragraphs of popular articles: "Namibia" four times)."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        t = r.tables
+        titled = np.asarray(t.mention_title, dtype=bool)
+        title_of = np.full(r.n_passages, -1, dtype=np.int64)
+        title_of[np.asarray(t.mention_passage)[titled]] = np.asarray(t.mention_phrase)[titled]
+        hop = r.with_title_hop
+
+        def demoted(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+            boosted = np.array(hop(scores, seeds), dtype=np.float64)
+            seen: dict[int, int] = {}
+            for passage in np.argsort(-boosted, kind="stable")[:100].tolist():
+                title = int(title_of[passage])
+                if title >= 0:
+                    boosted[passage] *= factor ** seen.get(title, 0)
+                    seen[title] = seen.get(title, 0) + 1
+            return boosted
+
+        r.with_title_hop = demoted  # type: ignore[method-assign]
+        return lambda: r.__dict__.pop("with_title_hop")
+
+    return patch
+
+
+def _paragraph_by_relevance(measure: str) -> Patch:
+    """After the hop, the passages of one title trade scores: the group keeps its scores, and
+    the passage that matches the question best gets the highest. The walk says which article;
+    the question's own words say which of its paragraphs (MuSiQue holds several per article).
+    `measure`: "relevance" (dense + 0.5 x BM25, as the seeds) or "residual" (cosine to the
+    question minus its seed phrases)."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        t = r.tables
+        titled = np.asarray(t.mention_title, dtype=bool)
+        title_of = np.full(r.n_passages, -1, dtype=np.int64)
+        title_of[np.asarray(t.mention_passage)[titled]] = np.asarray(t.mention_phrase)[titled]
+        fact_seeds, hop = r.fact_seeds, r.with_title_hop
+        state: dict = {}
+
+        def remember(question, vector, dense, relevance):  # type: ignore[no-untyped-def]
+            seeds = fact_seeds(question, vector, dense, relevance)
+            state["relevance"] = relevance
+            state["rest"] = remaining_question(r, vector, set(seeds.phrase_weights))
+            return seeds
+
+        def regrouped(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+            boosted = np.array(hop(scores, seeds), dtype=np.float64)
+            top = np.argsort(-boosted, kind="stable")[:100]
+            groups: dict[int, list[int]] = {}
+            for passage in top.tolist():
+                if title_of[passage] >= 0:
+                    groups.setdefault(int(title_of[passage]), []).append(passage)
+            for members in groups.values():
+                if len(members) < 2:
+                    continue
+                rows = np.array(members)
+                if measure == "relevance":
+                    fit = np.asarray(state["relevance"])[rows]
+                else:
+                    fit = stored_vectors(r, "passages", rows) @ state["rest"].astype(np.float32)
+                boosted[rows[np.argsort(-fit, kind="stable")]] = np.sort(boosted[rows])[::-1]
+            return boosted
+
+        r.fact_seeds, r.with_title_hop = remember, regrouped  # type: ignore[method-assign]
+        return lambda: (r.__dict__.pop("fact_seeds"), r.__dict__.pop("with_title_hop"))
+
+    return patch
+
+
 def _no_bare_titles(r: Retriever) -> Callable[[], None]:
     """Title seeds by exact title only: "Privilege" does not name "Privilege (Ivor Cutler album)"."""
     r._bare_titles = {}
@@ -350,6 +424,10 @@ SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: both, plus verbatim title links, titles of 2+ words": ("hybrid", {}, _verbatim_title_links(2)),
     "seeds: both, plus verbatim title links, titles of any length": ("hybrid", {}, _verbatim_title_links(1)),
     "seeds: both, hop applied twice": ("hybrid", {}, _hop_again),
+    "seeds: both, later passages of a title x0.5": ("hybrid", {}, _same_title_demoted(0.5)),
+    "seeds: both, later passages of a title x0": ("hybrid", {}, _same_title_demoted(0.0)),
+    "seeds: both, a title's passages ordered by relevance": ("hybrid", {}, _paragraph_by_relevance("relevance")),
+    "seeds: both, a title's passages ordered by the residual question": ("hybrid", {}, _paragraph_by_relevance("residual")),
 }
 VARIANTS = {**{name: (mode, {"title_seed_weight": 0.0, **overrides}, patch) for name, (mode, overrides, patch) in HOP_VARIANTS.items()},
             **SEED_VARIANTS}
