@@ -147,10 +147,12 @@ def error_lines(log: str, limit: int = 8) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])[:limit]
 
 
-def start_server(index_dir: Path, port: int, log_path: Path, timeout: float, ppr: str | None = None) -> subprocess.Popen:
+def start_server(index_dir: Path, port: int, log_path: Path, timeout: float, ppr: str | None = None,
+                 workers: int = 1) -> subprocess.Popen:
     exe = ROOT / ".venv" / "bin" / "hipporag-like"
     command = [str(exe) if exe.exists() else "hipporag-like", "serve", "--index", str(index_dir), "--host", HOST, "--port", str(port)]
     command += ["--ppr", ppr] if ppr else []
+    command += ["--workers", str(workers)] if workers > 1 else []
     env = {k: v for k, v in os.environ.items() if k != "HIPPORAG_LIKE_API_KEY"}
     log = log_path.open("wb")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
@@ -292,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-pause", type=float, default=0.2, help="seconds between write pairs (default 0.2)")
     parser.add_argument("--max-writes", type=int, default=200, help="at most this many writes per level (default 200)")
     parser.add_argument("--ppr", choices=("auto", "exact", "push", "power"), help="walk for the server and the references (default: the index's)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers; default 1)")
     parser.add_argument("--out", type=Path, default=HERE / "serve.md")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 200:
@@ -342,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 
         port = free_port()
         base_url = f"http://{HOST}:{port}"
-        server = start_server(index_dir, port, root / "server.log", timeout=180, ppr=args.ppr)
+        server = start_server(index_dir, port, root / "server.log", timeout=180, ppr=args.ppr, workers=args.workers)
         rows = []
         try:
             with httpx.Client(base_url=base_url, timeout=120) as client:
@@ -392,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         "# Serving under load (loopback)",
         "",
-        f"`hipporag-like serve` (uvicorn, one process) on {HOST}, index {source}: "
+        f"`hipporag-like serve` (uvicorn, {'one process' if args.workers == 1 else f'{args.workers} worker processes'}) on {HOST}, index {source}: "
         f"{reference['passages']:,} passages, extractor `{reference['extractor']}`, k={args.k}, "
         f"mode {args.mode or 'the index default'}, walk {args.ppr or 'the index default'}. {len(questions)} questions from `{dataset}/questions.json`.",
         "",

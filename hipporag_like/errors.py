@@ -23,6 +23,11 @@ class IndexLockedError(HippoError):
     """Another process is writing the index."""
 
 
+class IndexBusyError(IndexLockedError):
+    """A live writer holds the index's lock now: trying again later can succeed (a damaged or
+    replaced lock file, the other kind of IndexLockedError, cannot)."""
+
+
 class MissingExtraError(HippoError):
     """An optional backend was chosen but its package is not installed."""
 

@@ -25,7 +25,7 @@ import stat
 import time
 from pathlib import Path
 
-from .errors import IndexFormatError, IndexLockedError
+from .errors import IndexBusyError, IndexFormatError, IndexLockedError
 
 CURRENT = "CURRENT"
 _VERSION = re.compile(r"v(\d{6})")
@@ -126,7 +126,7 @@ class IndexWriter:
                 os.close(fd)
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
-                raise IndexLockedError(f"{self.requested}: index is locked by pid {holder} (another writer is running)") from None
+                raise IndexBusyError(f"{self.requested}: index is locked by pid {holder} (another writer is running)") from None
             if self._same_file(fd):
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)

@@ -365,3 +365,53 @@ def test_a_server_walk_override_answers_like_the_default_and_survives_a_commit(i
         assert c.post("/query", json={"query": "Who founded Zed Corp?", "k": 1}).status_code == 200
         with c.app.state.holder.lease() as index:  # the version the write opened
             assert index.retriever.config.ppr == "power"
+
+
+def _hold_writer_lock(index_dir: Path, seconds: float, holding: Any) -> None:
+    """Hold the index's writer lock as another writer would (another worker, a CLI insert)."""
+    import fcntl
+    import os
+    import time
+
+    lock = index_dir.parent / f".{index_dir.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.pwrite(fd, b"4242", 0)
+        holding.set()
+        time.sleep(seconds)
+    finally:
+        os.close(fd)
+
+
+def test_a_write_waits_for_another_writer_then_commits_or_answers_409(index_dir: Path) -> None:
+    import threading
+
+    from hipporag_like.corpus import Passage
+    from hipporag_like.server.state import IndexHolder
+
+    holder = IndexHolder(index_dir, write_wait=30.0)
+    try:
+        holding = threading.Event()
+        other = threading.Thread(target=_hold_writer_lock, args=(index_dir, 1.0, holding))
+        other.start()
+        holding.wait()
+        summary = holder.write(add=[Passage.make(**NEW)])  # waits about a second, then commits
+        other.join()
+        assert summary.changed and len(summary.added) == 1
+        with holder.lease() as index:
+            assert index.folder.name == _current(index_dir).strip()
+    finally:
+        holder.close()
+
+    with TestClient(create_app(index_dir, api_key="")) as c:
+        c.app.state.holder.write_wait = 0.3
+        holding = threading.Event()
+        other = threading.Thread(target=_hold_writer_lock, args=(index_dir, 2.0, holding))
+        other.start()
+        holding.wait()
+        before = _current(index_dir)
+        error = _error(c.post("/passages", json={"passages": [{"title": "Late", "text": "A passage that waits too long."}]}),
+                       409, "index_locked")
+        assert "pid 4242" in error["message"] and _current(index_dir) == before
+        other.join()

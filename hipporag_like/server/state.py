@@ -11,13 +11,18 @@ writers in other processes (IndexLockedError when one holds it).
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..corpus import Passage
-from ..errors import HippoError
+from ..errors import HippoError, IndexBusyError
 from ..folder import CURRENT
+
+
+WRITE_WAIT_S = 30.0  # how long a write waits for another process's writer before answering 409
+WRITE_RETRY_S = 0.05
 
 
 class _Opened:
@@ -31,8 +36,9 @@ class _Opened:
 
 
 class IndexHolder:
-    def __init__(self, index_dir: str | Path, ppr: str | None = None) -> None:
-        """`ppr` overrides the index's walk for every version this holder opens."""
+    def __init__(self, index_dir: str | Path, ppr: str | None = None, write_wait: float = WRITE_WAIT_S) -> None:
+        """`ppr` overrides the index's walk for every version this holder opens; `write_wait`:
+        seconds a write waits for a writer in another process."""
         from dataclasses import replace
 
         from ..index import Index
@@ -41,6 +47,7 @@ class IndexHolder:
         self._guard = threading.Lock()  # guards the swap and the lease counts, held for microseconds
         self._reopen = threading.Lock()  # one thread opens a new version; the others keep the old
         self.write_lock = threading.Lock()
+        self.write_wait = write_wait
         index = Index.open(self.index_dir)
         if ppr is not None and ppr != index.config.retrieval.ppr:
             retrieval = replace(index.config.retrieval, ppr=ppr)
@@ -102,12 +109,22 @@ class IndexHolder:
 
     def write(self, add: Sequence[Passage] = (), remove: Sequence[str] = ()) -> Any:
         """One transaction through this process's single writer; afterwards the next lease
-        sees the commit (read-your-commit)."""
+        sees the commit (read-your-commit). While a writer in another process (another worker
+        of this server, a CLI insert) holds the index's lock, waits up to `write_wait` seconds
+        for it, then answers IndexBusyError (409)."""
         from ..index import WriteOptions, _write
 
         with self.write_lock:
             config = self._current.index.config
-            summary = _write(self.index_dir, config, list(add), list(remove), WriteOptions())
+            deadline = time.monotonic() + self.write_wait
+            while True:
+                try:
+                    summary = _write(self.index_dir, config, list(add), list(remove), WriteOptions())
+                    break
+                except IndexBusyError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(WRITE_RETRY_S)
         with self._reopen:  # the writer's own commit is opened before it answers
             if self.committed_name() != self._current.name:
                 self._swap()
