@@ -29,6 +29,7 @@ from .embedding import Embedder, make_embedder
 from .errors import IndexFormatError, InputError
 from .extraction.base import Extractor
 from .folder import IndexWriter
+from . import readers
 from .retirement import retire_unlisted
 from .graph import IndexData, materialize
 from .progress import QUIET, Progress
@@ -288,6 +289,7 @@ def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[
             from .store import write_manifest
 
             write_manifest(writer.staging, summary.manifest)
+            readers.create(writer.staging)
             store.close()
             store = None
             if base is not None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import readers
 from .errors import IndexFormatError
 from .folder import version_folder, write_synced
 from .segments import SEGMENTS_DIR, VECTOR_KINDS, Segment, known_digest, save_array, sync_and_hash
@@ -100,6 +101,7 @@ class Version:
     derived: Derived
     segments: list[Segment]
     offsets: dict[str, np.ndarray]  # kind -> first row of each segment, plus the total
+    lease: readers.Lease | None = None  # keeps a commit in another process from retiring this version
 
     @property
     def index_dir(self) -> Path:
@@ -124,12 +126,30 @@ class Version:
     def close(self) -> None:
         for segment in self.segments:
             segment.close()
+        if self.lease is not None:
+            self.lease.close()
 
 
 def open_version(index_dir: Path, *, folder: Path | None = None, segment_roots: tuple[Path, ...] = ()) -> Version:
     """Open and verify the committed version (or a given version folder, whose segments may
     also lie in `segment_roots`: a writer's staging area)."""
-    folder = folder or version_folder(index_dir)
+    committed = folder is None
+    for attempt in range(3):
+        chosen = folder or version_folder(index_dir)
+        lease = readers.lease(chosen)
+        try:
+            return _open_leased(index_dir, chosen, segment_roots, lease)
+        except IndexFormatError:
+            if lease is not None:
+                lease.close()
+            # a commit in another process retired the version between reading CURRENT and the
+            # lease: open the one CURRENT names now
+            if not committed or attempt == 2 or (chosen / MANIFEST).is_file():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_leased(index_dir: Path, folder: Path, segment_roots: tuple[Path, ...], lease: readers.Lease | None) -> Version:
     manifest = read_manifest_file(folder)
     roots = (*segment_roots, Path(index_dir) / SEGMENTS_DIR)
 
@@ -141,7 +161,7 @@ def open_version(index_dir: Path, *, folder: Path | None = None, segment_roots: 
     tables = Tables(**{n: _load(folder / f"t.{n}.npy") for n in Tables.names()})
     derived = Derived(**{n: _load(folder / f"d.{n}.npy") for n in Derived.names()})
     offsets = {kind: np.concatenate([[0], np.cumsum([s.counts[kind] for s in segments])]).astype(np.int64) for kind in VECTOR_KINDS}
-    version = Version(folder, manifest, tables, derived, segments, offsets)
+    version = Version(folder, manifest, tables, derived, segments, offsets, lease)
     check_structure(version)
     return version
 

@@ -3,7 +3,8 @@
 Readers never wait for a write: each request leases the `Index` opened on the committed
 version and, before that, compares the CURRENT file's few bytes with the version it holds; when
 another commit has landed (from this server's writer or another process), the new version is
-opened once and swapped in, and the old one is closed when its last lease ends. Writes in this
+opened once and swapped in (requests arriving meanwhile wait for that open, not for any
+write), and the old one is closed when its last lease ends. Writes in this
 process go one at a time through `write_lock`; the index's own file lock guards against
 writers in other processes (IndexLockedError when one holds it).
 """
@@ -64,16 +65,15 @@ class IndexHolder:
             return self._current.name
 
     def refresh(self) -> None:
-        """Open the committed version if it is not the one held; never blocks a request that
-        finds another thread already opening it (that request uses the held version)."""
-        name = self.committed_name()
-        if name == self._current.name or not self._reopen.acquire(blocking=False):
+        """Open the committed version if it is not the one held. A request that finds another
+        thread already opening it waits for that open (a few hundred ms at most) rather than
+        answer from the older version: a request sent after a commit, to whichever worker of
+        the server, reads that commit."""
+        if self.committed_name() == self._current.name:
             return
-        try:
-            if name != self._current.name:
+        with self._reopen:
+            if self.committed_name() != self._current.name:
                 self._swap()
-        finally:
-            self._reopen.release()
 
     def _swap(self) -> None:
         from ..index import Index
