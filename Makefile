@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python eval/bench_fact_composition.py
 	$(BIN)/python eval/bench_serve.py --index indexes/musique_100-gpt35-openie --dataset ../shared/datasets/musique_100 --requests 20
 	$(BIN)/python eval/bench_serve.py --index indexes/musique_100-gpt35-openie --dataset ../shared/datasets/musique_100 --requests 20 --ppr power --out eval/serve-power.md
+	$(BIN)/python eval/bench_serve.py --index indexes/musique_100-gpt35-openie --dataset ../shared/datasets/musique_100 --requests 20 --workers 2 --out eval/serve-workers.md
 
 clean:
 	rm -rf $(VENV) indexes/demo

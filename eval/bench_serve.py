@@ -45,6 +45,10 @@ DEMO = ROOT / "examples" / "demo"
 HOST = "127.0.0.1"
 
 
+SIBLINGS = ("Runs kept in eval/ (`make bench`): [serve.md](serve.md) (the defaults), [serve-power.md](serve-power.md) "
+            "(`--ppr power`), [serve-workers.md](serve-workers.md) (`--workers 2`).")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -431,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         f"the whole run took {total:.0f} s.",
         "",
         f"Run: `.venv/bin/python eval/bench_serve.py{' ' + ' '.join(argv if argv is not None else sys.argv[1:]) if (argv or sys.argv[1:]) else ''}`",
+        "",
+        SIBLINGS,
         "",
     ])
     args.out.write_text(text, encoding="utf-8")
