@@ -26,6 +26,7 @@ from hipporag_like.evaluation.datasets import load_dataset
 from hipporag_like.evaluation.metrics import mean_recall
 from hipporag_like.index import Index
 from hipporag_like.push_ppr import WalkGraph
+from hipporag_like.ranking import top_k
 from hipporag_like.retrieval import Retriever
 from hipporag_like.second_hop import remaining_question, stored_vectors
 from hipporag_like.title_hop import TitleLinks, title_hop
@@ -403,6 +404,57 @@ def _paragraph_by_relevance(measure: str) -> Patch:
     return patch
 
 
+def _relation_steered(beta: float, residual: bool) -> Patch:
+    """The hop's share for each article a source names, steered by the question's relation: the
+    best cosine between the question (or the question minus its seed phrases, `residual`) and a
+    fact of the source whose subject or object is that article's title phrase; shares become
+    exp(beta x cosine), normalised to the source's even split, so the source passes the same
+    total ("the director of film Y": the film's fact "Y directed by X" steers the hop to X)."""
+
+    def patch(r: Retriever) -> Callable[[], None]:
+        t = r.tables
+        titled = np.asarray(t.mention_title, dtype=bool)
+        title_of = np.full(r.n_passages, -1, dtype=np.int64)
+        title_of[np.asarray(t.mention_passage)[titled]] = np.asarray(t.mention_phrase)[titled]
+        occ_passage, occ_fact = np.asarray(t.occ_passage, dtype=np.int64), np.asarray(t.occ_fact, dtype=np.int64)
+        order = np.argsort(occ_passage, kind="stable")
+        starts = np.searchsorted(occ_passage[order], np.arange(r.n_passages + 1))
+        facts_of = lambda p: occ_fact[order[starts[p] : starts[p + 1]]]  # noqa: E731
+        subject, obj = np.asarray(t.fact_subject), np.asarray(t.fact_object)
+        fact_seeds, links = r.fact_seeds, r._links()
+        state: dict = {}
+
+        def remember(question, vector, dense, relevance):  # type: ignore[no-untyped-def]
+            seeds = fact_seeds(question, vector, dense, relevance)
+            state["q"] = remaining_question(r, vector, set(seeds.phrase_weights)) if residual else np.asarray(vector, dtype=np.float32)
+            return seeds
+
+        def steered(scores: np.ndarray, seeds) -> np.ndarray:  # type: ignore[no-untyped-def]
+            config = r.config
+            boosted = np.array(scores, dtype=np.float64)
+            q = np.asarray(state["q"], dtype=np.float32)
+            for source in top_k(np.where(r.passage_live, scores, -np.inf), config.title_hop_sources).tolist():
+                passages, share = links.articles_named_by(source)
+                if not len(passages):
+                    continue
+                facts = facts_of(source)
+                fit = np.zeros(len(passages))
+                if len(facts):
+                    cos = stored_vectors(r, "facts", facts) @ q
+                    for i, a in enumerate(passages.tolist()):
+                        hit = (subject[facts] == title_of[a]) | (obj[facts] == title_of[a])
+                        fit[i] = float(cos[hit].max()) if hit.any() else 0.0
+                weight = np.exp(beta * (fit - fit.max()))
+                weight *= len(weight) / weight.sum()
+                np.add.at(boosted, passages, config.title_hop_weight * float(scores[source]) * share * weight)
+            return boosted
+
+        r.fact_seeds, r.with_title_hop = remember, steered  # type: ignore[method-assign]
+        return lambda: (r.__dict__.pop("fact_seeds"), r.__dict__.pop("with_title_hop"))
+
+    return patch
+
+
 def _no_bare_titles(r: Retriever) -> Callable[[], None]:
     """Title seeds by exact title only: "Privilege" does not name "Privilege (Ivor Cutler album)"."""
     r._bare_titles = {}
@@ -428,6 +480,10 @@ SEED_VARIANTS: dict[str, tuple[str, dict, Patch | None]] = {
     "seeds: both, later passages of a title x0": ("hybrid", {}, _same_title_demoted(0.0)),
     "seeds: both, a title's passages ordered by relevance": ("hybrid", {}, _paragraph_by_relevance("relevance")),
     "seeds: both, a title's passages ordered by the residual question": ("hybrid", {}, _paragraph_by_relevance("residual")),
+    "seeds: both, hop steered by the question, beta 0 (the default's hop, rewritten)": ("hybrid", {}, _relation_steered(0.0, False)),
+    "seeds: both, hop steered by the question, beta 5": ("hybrid", {}, _relation_steered(5.0, False)),
+    "seeds: both, hop steered by the question, beta 20": ("hybrid", {}, _relation_steered(20.0, False)),
+    "seeds: both, hop steered by the residual question, beta 5": ("hybrid", {}, _relation_steered(5.0, True)),
 }
 VARIANTS = {**{name: (mode, {"title_seed_weight": 0.0, **overrides}, patch) for name, (mode, overrides, patch) in HOP_VARIANTS.items()},
             **SEED_VARIANTS}
