@@ -5,8 +5,10 @@ Every embedder returns L2-normalised float32 rows, so a dot product is the cosin
 or building several indexes of it, encodes each string once.
 
 Questions (a handful of short texts per call) go through `QueryEncoder`, an ONNX Runtime copy of
-the same sentence-transformers model exported once into the user cache; batches run on torch, in
-bf16 where the CPU computes it natively (`bf16.py`).
+the same sentence-transformers model written once into the user cache (from the weights alone
+for BERT models, `bert_onnx.py`; through torch's exporter otherwise); batches run on torch, in
+bf16 where the CPU computes it natively (`bf16.py`), or on ONNX Runtime too where torch is not
+installed.
 The fast path is an implementation detail: it changes neither the fingerprint nor the vectors
 (cosine >= 0.9999 to torch's, checked at export time and in the tests).
 """
