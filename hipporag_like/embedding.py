@@ -173,7 +173,7 @@ def _mean_pooled(transformer: Any, names: list[str]) -> Any:
             mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
-    return MeanPooled().eval()
+    return MeanPooled().train(False)  # inference mode: no dropout in the traced graph
 
 
 class FastTokenizer:
