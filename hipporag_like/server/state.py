@@ -5,8 +5,9 @@ version and, before that, compares the CURRENT file's few bytes with the version
 another commit has landed (from this server's writer or another process), the new version is
 opened once and swapped in (requests arriving meanwhile wait for that open, not for any
 write), and the old one is closed when its last lease ends. Writes in this
-process go one at a time through `write_lock`; the index's own file lock guards against
-writers in other processes (IndexLockedError when one holds it).
+process go one at a time through `write_lock`; the index's own file lock orders them with
+writers in other processes (other workers, a CLI insert), which a write waits for up to
+`write_wait` seconds (then IndexBusyError, answered 409).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class IndexHolder:
 
         self.index_dir = Path(index_dir)
         self._guard = threading.Lock()  # guards the swap and the lease counts, held for microseconds
-        self._reopen = threading.Lock()  # one thread opens a new version; the others keep the old
+        self._reopen = threading.Lock()  # one thread opens a new version; requests meanwhile wait for it
         self.write_lock = threading.Lock()
         self.write_wait = write_wait
         index = Index.open(self.index_dir)
@@ -66,7 +67,7 @@ class IndexHolder:
 
     def refresh(self) -> None:
         """Open the committed version if it is not the one held. A request that finds another
-        thread already opening it waits for that open (a few hundred ms at most) rather than
+        thread already opening it waits for that open (about 0.1 s on musique_100) rather than
         answer from the older version: a request sent after a commit, to whichever worker of
         the server, reads that commit."""
         if self.committed_name() == self._current.name:
