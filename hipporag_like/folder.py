@@ -28,6 +28,7 @@ from pathlib import Path
 from .errors import IndexBusyError, IndexFormatError, IndexLockedError
 
 CURRENT = "CURRENT"
+LOCK_RETRY_S = 0.05  # how often a waiting writer tries the lock again
 _VERSION = re.compile(r"v(\d{6})")
 FAILPOINT_ENV = "HIPPORAG_LIKE_FAILPOINT"
 SEGMENTS = "segments"
@@ -88,7 +89,9 @@ class IndexWriter:
     broken, or whose base version is no longer current, publishes nothing.
     """
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, lock_wait: float = 0.0) -> None:
+        """`lock_wait`: seconds to wait while another live writer holds the lock (0: fail at once)."""
+        self.lock_wait = lock_wait
         self.requested = Path(index_dir)
         self.index_dir = Path(os.path.realpath(index_dir))
         self.staging: Path = Path()
@@ -103,6 +106,17 @@ class IndexWriter:
 
     # -- locking -------------------------------------------------------------------------------
     def _acquire(self) -> None:
+        """The writer lock, waiting up to `lock_wait` seconds while a live writer holds it."""
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                return self._try_acquire()
+            except IndexBusyError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(LOCK_RETRY_S)
+
+    def _try_acquire(self) -> None:
         if self.index_dir.exists() and not self.index_dir.is_dir():
             raise IndexFormatError(f"{self.requested}: is a file, not an index folder")
         for parent in self.index_dir.parents:

@@ -68,6 +68,7 @@ class WriteOptions:
     cache_dir: str | Path | None = None
     progress: Progress = QUIET
     extractor: Extractor | None = None
+    lock_wait: float = 0.0  # seconds to wait for another process's writer (0: IndexBusyError at once)
 
 
 class Index:
@@ -265,7 +266,7 @@ def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[
     base: Version | None = None
     store: VectorStore | None = None
     try:
-        with IndexWriter(path) as writer:
+        with IndexWriter(path, options.lock_wait) as writer:
             base = None if rebuild or writer.base is None else _base_version(writer, opened)
             prefix = base.manifest["vectors"].get("prefix") if base is not None else None
             prefix = prefix or f"hl_{uuid.uuid4().hex[:12]}"

@@ -56,6 +56,30 @@ def test_a_symlinked_path_takes_the_same_lock(idx, tmp_path):
                 pass
 
 
+def test_a_writer_may_wait_for_a_busy_lock_but_not_for_a_bad_one(idx, tmp_path):
+    import threading
+    import time
+
+    from hipporag_like.errors import IndexBusyError
+
+    first = IndexWriter(idx)
+    first.__enter__()
+    threading.Timer(0.4, first.__exit__, (None, None, None)).start()  # the other writer finishes soon
+    with pytest.raises(IndexBusyError, match="locked by pid"):
+        with IndexWriter(idx):  # no wait: refused at once
+            pass
+    started = time.monotonic()
+    with IndexWriter(idx, lock_wait=30.0) as waited:
+        assert waited.base is not None and 0.2 < time.monotonic() - started < 10
+    (tmp_path / ".idx.lock").unlink()
+    (tmp_path / ".idx.lock").symlink_to(tmp_path / "elsewhere")
+    started = time.monotonic()
+    with pytest.raises(IndexLockedError, match="symlink"):  # not a busy writer: no waiting
+        with IndexWriter(idx, lock_wait=30.0):
+            pass
+    assert time.monotonic() - started < 5
+
+
 def test_a_planted_symlink_lock_is_refused_and_its_target_untouched(idx, tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")

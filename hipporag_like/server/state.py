@@ -13,18 +13,16 @@ writers in other processes (other workers, a CLI insert), which a write waits fo
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..corpus import Passage
-from ..errors import HippoError, IndexBusyError
+from ..errors import HippoError
 from ..folder import CURRENT
 
 
 WRITE_WAIT_S = 30.0  # how long a write waits for another process's writer before answering 409
-WRITE_RETRY_S = 0.05
 
 
 class _Opened:
@@ -117,15 +115,7 @@ class IndexHolder:
 
         with self.write_lock:
             config = self._current.index.config
-            deadline = time.monotonic() + self.write_wait
-            while True:
-                try:
-                    summary = _write(self.index_dir, config, list(add), list(remove), WriteOptions())
-                    break
-                except IndexBusyError:
-                    if time.monotonic() >= deadline:
-                        raise
-                    time.sleep(WRITE_RETRY_S)
+            summary = _write(self.index_dir, config, list(add), list(remove), WriteOptions(lock_wait=self.write_wait))
         with self._reopen:  # the writer's own commit is opened before it answers
             if self.committed_name() != self._current.name:
                 self._swap()
