@@ -327,12 +327,14 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool,
 @click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed corpus records instead of stopping.")
+@click.option("--wait", "lock_wait", default=0.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="Seconds to wait while another process writes the index (a server, another command); 0 fails at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
 def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, replace_source: bool, chunk_tokens: int | None,
            openie_file: Path | None, extractor: str | None, llm_base_url: str | None, llm_model: str | None, allow_failed: bool,
-           cache_dir: Path | None, skip_bad: bool, as_json: bool, quiet: bool) -> None:
+           cache_dir: Path | None, skip_bad: bool, lock_wait: float, as_json: bool, quiet: bool) -> None:
     """Add new passages to an index in one transaction; only they are extracted and embedded.
 
     Passages whose extraction fails are added without facts (the change is committed) and the
@@ -344,6 +346,7 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
       hipporag-like insert edited.json --index indexes/demo --replace-same-title --json
       hipporag-like insert new.json --index indexes/m --openie new_openie.json
       hipporag-like insert ~/notes --index indexes/notes --replace-source
+      hipporag-like insert more.jsonl --index indexes/demo --wait 60      # while `serve` may be writing
     """
     from .index import Index
     from .policies import extraction_config, failed_passages, insert_extractor, plan_insert, reading_chunking
@@ -358,7 +361,8 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
         passages, remove = plan_insert(opened, corpus, reading_chunking(config), skip_bad=skip_bad,
                                        replace_same_title=replace_same_title, replace_source=replace_source)
         chosen = insert_extractor(config, cache_dir, changed=config.extractor != opened.config.extractor)
-        summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen)
+        summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen,
+                               lock_wait=lock_wait)
     failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
     _change_report(summary, index_dir, time.monotonic() - started, as_json, failed)
     _settle_failures(failed, allow_failed, "they are indexed without facts: delete them and insert them again to retry")
@@ -369,10 +373,12 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
 @click.option("--id", "ids", multiple=True, help="Passage id to delete (repeatable).")
 @click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
               help="Delete every indexed passage of this corpus file (repeatable; not with --id).")
+@click.option("--wait", "lock_wait", default=0.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="Seconds to wait while another process writes the index (a server, another command); 0 fails at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
+def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], lock_wait: float, as_json: bool, quiet: bool) -> None:
     """Delete passages, and the facts, phrases, edges and vectors only they supported.
 
     --source removes every passage whose provenance names the file (all chunks of a document,
@@ -393,7 +399,7 @@ def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], as_
     started = time.monotonic()
     with Index.open(index_dir) as opened:
         wanted = ids_for_sources(opened, passages_of_sources(sources, opened.config.chunking)) if sources else list(dict.fromkeys(ids))
-        summary = opened.delete(wanted, progress=Progress.for_terminal(quiet or as_json))
+        summary = opened.delete(wanted, progress=Progress.for_terminal(quiet or as_json), lock_wait=lock_wait)
     _change_report(summary, index_dir, time.monotonic() - started, as_json)
 
 
@@ -419,10 +425,12 @@ def verify(index_dir: Path, as_json: bool) -> None:
 
 @main.command()
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder to compact.")
+@click.option("--wait", "lock_wait", default=0.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="Seconds to wait while another process writes the index (a server, another command); 0 fails at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @guarded
-def compact(index_dir: Path, as_json: bool, quiet: bool) -> None:
+def compact(index_dir: Path, lock_wait: float, as_json: bool, quiet: bool) -> None:
     """Fold every segment into one and drop deleted rows, in one transaction (writes do this by
     themselves past 12 segments or 30% dead rows). Answers do not change.
 
@@ -435,7 +443,7 @@ def compact(index_dir: Path, as_json: bool, quiet: bool) -> None:
     _check_index_path(index_dir)
     started = time.monotonic()
     with Index.open(index_dir) as opened:
-        summary = opened.compact(progress=Progress.for_terminal(quiet or as_json))
+        summary = opened.compact(progress=Progress.for_terminal(quiet or as_json), lock_wait=lock_wait)
     _change_report(summary, index_dir, time.monotonic() - started, as_json)
 
 

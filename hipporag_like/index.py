@@ -111,12 +111,14 @@ class Index:
         return self.apply(add=[new], remove=[old_id], **options)
 
     def apply(self, add: Sequence[Passage] = (), remove: Sequence[str] = (), *, cache_dir: str | Path | None = None,
-              progress: Progress = QUIET, extractor: Extractor | None = None, compact: bool = False) -> ChangeSummary:
-        """One transaction: remove, then add. Afterwards this object shows the latest commit."""
+              progress: Progress = QUIET, extractor: Extractor | None = None, compact: bool = False,
+              lock_wait: float = 0.0) -> ChangeSummary:
+        """One transaction: remove, then add. Afterwards this object shows the latest commit.
+        `lock_wait`: seconds to wait while another process writes (0: IndexBusyError at once)."""
         self.close()  # a store client of ours must not hold what the writer opens
         try:
-            return _write(self.path, self.config, list(add), list(remove), WriteOptions(cache_dir, progress, extractor), compact=compact,
-                          opened=self.version)
+            return _write(self.path, self.config, list(add), list(remove), WriteOptions(cache_dir, progress, extractor, lock_wait),
+                          compact=compact, opened=self.version)
         finally:
             self._reload()
 

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,25 @@ def test_a_writer_may_wait_for_a_busy_lock_but_not_for_a_bad_one(idx, tmp_path):
         with IndexWriter(idx, lock_wait=30.0):
             pass
     assert time.monotonic() - started < 5
+
+
+def test_cli_writes_wait_for_a_busy_index_when_asked(idx, tmp_path):
+    corpus = tmp_path / "more.json"
+    corpus.write_text(json.dumps([{"title": "Zed Corp", "text": "Zed Corp is a lantern maker founded by Alice Zed in Marrowgate."}]))
+    holder = IndexWriter(idx)
+    holder.__enter__()
+    try:
+        refused = cli("insert", str(corpus), "--index", str(idx))
+        assert refused.returncode == 2 and "locked by pid" in refused.stderr
+        waiting = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "insert", str(corpus), "--index", str(idx), "--wait", "120", "--json"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None  # still waiting for the lock
+    finally:
+        holder.__exit__(None, None, None)
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert json.loads(out)["added"] == 1
 
 
 def test_a_planted_symlink_lock_is_refused_and_its_target_untouched(idx, tmp_path):
