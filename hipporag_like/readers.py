@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Iterator
 
 READERS_FILE = "readers.lock"
+# flock errors of file systems without locks (some network and FUSE mounts): leases are then
+# off, and versions retire as they did before leases existed
+UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL}
 
 
 def create(folder: Path) -> None:
@@ -59,8 +62,10 @@ def lease(folder: Path) -> Lease | None:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
-    except OSError:
+    except OSError as exc:
         os.close(fd)
+        if exc.errno in UNSUPPORTED:
+            return None  # a file system without locks: read as before leases existed
         raise
     return Lease(fd)
 
@@ -78,6 +83,9 @@ def exclusive(folder: Path) -> Iterator[bool]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            if exc.errno in UNSUPPORTED:
+                yield True  # no locks here, so no reader can have said it holds the version
+                return
             if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise
             yield False

@@ -96,3 +96,23 @@ def test_a_damaged_version_is_still_refused_not_retried(idx: Path) -> None:
     (store.version_folder(idx) / "t.passage_live.npy").write_bytes(b"damaged")
     with pytest.raises(store.IndexFormatError, match="t.passage_live.npy"):
         store.open_version(idx)
+
+
+def test_a_file_system_without_locks_opens_and_retires_as_before(idx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import fcntl
+
+    from hipporag_like import readers
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    folder = store.version_folder(idx)
+    version = store.open_version(idx)  # opens, unprotected, rather than failing
+    try:
+        assert version.lease is None
+        with readers.exclusive(folder) as free:
+            assert free  # nobody can hold it here, so retirement goes ahead as it used to
+    finally:
+        version.close()
