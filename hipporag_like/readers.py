@@ -10,7 +10,8 @@ opened version holds a shared `flock` on it until it is closed; retirement takes
 lock without waiting and deletes only the versions it got, holding the lock while it deletes.
 Held versions, and the segments they list, stay until a later commit finds them free. Opening
 stays read-only: a shared lock needs only a read-only descriptor, on a read-only file system
-too. Versions written before this file existed have no lock and are retired as before.
+too. Versions written before this file existed have no lock and are retired as before, and so
+are all versions on a file system that refuses `flock`.
 """
 
 from __future__ import annotations
