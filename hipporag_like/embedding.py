@@ -205,10 +205,11 @@ class FastTokenizer:
 class QueryEncoder:
     """A sentence-transformers model run by ONNX Runtime (fp32, CPU): the fast path for questions.
 
-    The graph is exported once from the torch model into the user cache, written under a temporary
-    name, checked against torch on a few probe texts, then renamed into place; later processes only
-    load it. Construction raises (ImportError, FastPathUnavailable, OSError...) when onnxruntime or
-    the export is unavailable: the caller then stays on torch.
+    The graph is written once into the user cache (from the weights for a plain BERT folder,
+    bert_onnx.py; else by torch's exporter) under a temporary name, checked against torch on a few
+    probe texts when torch is installed, then renamed into place; later processes only load it.
+    Construction raises (ImportError, FastPathUnavailable, OSError...) when onnxruntime or the
+    export is unavailable: the caller then stays on torch, or explains what to install.
     """
 
     exports = 0  # exports made by this process (the tests count them)
