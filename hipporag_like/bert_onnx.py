@@ -57,6 +57,7 @@ class _Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._count = 0
+        self._scalars: dict[float, str] = {}
 
     def name(self, hint: str) -> str:
         self._count += 1
@@ -68,6 +69,12 @@ class _Graph:
         name = self.name(hint)
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
+
+    def scalar(self, value: float) -> str:
+        """A float32 scalar initializer, made once per value (every layer's GELU shares its own)."""
+        if value not in self._scalars:
+            self._scalars[value] = self.const("scalar", np.array(value, np.float32))
+        return self._scalars[value]
 
     def op(self, kind: str, inputs: list[str], hint: str = "", **attributes: Any) -> str:
         from onnx import helper
@@ -104,12 +111,12 @@ def build_model(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
     x = g.layer_norm(g.op("Add", [x, positions]), weights, "embeddings.LayerNorm", epsilon)
     # padding as an additive bias on the attention scores, shape (batch, 1, 1, length)
     mask_float = g.op("Cast", [mask], "mask_float", to=TensorProto.FLOAT)
-    padding = g.op("Sub", [g.const("one", np.array(1.0, np.float32)), mask_float])
-    bias = g.op("Unsqueeze", [g.op("Mul", [padding, g.const("masked", np.array(_MASKED, np.float32))]),
+    padding = g.op("Sub", [g.scalar(1.0), mask_float])
+    bias = g.op("Unsqueeze", [g.op("Mul", [padding, g.scalar(_MASKED)]),
                               g.const("axes12", np.array([1, 2], np.int64))], "attention_bias")
     split_heads = g.const("split_heads", np.array([0, 0, heads, head_size], np.int64))
     join_heads = g.const("join_heads", np.array([0, 0, hidden], np.int64))
-    scale = g.const("scale", np.array(1.0 / np.sqrt(head_size), np.float32))
+    scale = g.scalar(float(1.0 / np.sqrt(head_size)))
     for layer in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{layer}"
 
@@ -131,10 +138,10 @@ def build_model(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
     weights_per_token = g.op("Unsqueeze", [mask_float, g.const("axis_last", np.array([-1], np.int64))])
     axis1 = g.const("axis1", np.array([1], np.int64))
     total = g.op("ReduceSum", [g.op("Mul", [x, weights_per_token]), axis1], keepdims=0)
-    count = g.op("Max", [g.op("ReduceSum", [weights_per_token, axis1], keepdims=0), g.const("tiny", np.array(1e-9, np.float32))])
+    count = g.op("Max", [g.op("ReduceSum", [weights_per_token, axis1], keepdims=0), g.scalar(1e-9)])
     mean = g.op("Div", [total, count])
     norm = g.op("Max", [g.op("ReduceL2", [mean], axes=[1], keepdims=1),  # axes an attribute before opset 18
-                        g.const("norm_floor", np.array(1e-12, np.float32))])
+                        g.scalar(1e-12)])
     g.nodes.append(helper.make_node("Div", [mean, norm], [OUTPUT]))
     graph = helper.make_graph(
         g.nodes, "sentence_encoder",
@@ -147,9 +154,9 @@ def build_model(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
 
 def _gelu(g: _Graph, x: str) -> str:
     """Exact GELU, x * (1 + erf(x / sqrt 2)) / 2, as transformers' "gelu" computes it."""
-    erf = g.op("Erf", [g.op("Div", [x, g.const("sqrt2", np.array(np.sqrt(2.0), np.float32))])])
-    return g.op("Mul", [g.op("Mul", [x, g.op("Add", [erf, g.const("one_g", np.array(1.0, np.float32))])]),
-                        g.const("half", np.array(0.5, np.float32))])
+    erf = g.op("Erf", [g.op("Div", [x, g.scalar(float(np.sqrt(2.0)))])])
+    return g.op("Mul", [g.op("Mul", [x, g.op("Add", [erf, g.scalar(1.0)])]),
+                        g.scalar(0.5)])
 
 
 def write_model(model_dir: Path, path: Path) -> None:

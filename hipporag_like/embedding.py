@@ -15,6 +15,7 @@ The fast path is an implementation detail: it changes neither the fingerprint no
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -241,6 +242,12 @@ class QueryEncoder:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_name = self.session.get_outputs()[0].name
 
+    @functools.cached_property
+    def dim(self) -> int:
+        """The vectors' width: the graph's declared output width, else one probe's."""
+        width = self.session.get_outputs()[0].shape[-1]
+        return width if isinstance(width, int) else int(self.encode(["dimension probe"]).shape[1])
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         features = self._features(list(texts))
         (vectors,) = self.session.run([self.output_name], {n: features[n] for n in self.input_names})
@@ -372,7 +379,7 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         if torch_installed():
             return int(self._model().get_embedding_dimension())
-        return int(self._onnx_or_explain().encode(["dimension probe"]).shape[1])
+        return self._onnx_or_explain().dim
 
     def _model(self) -> Any:
         if self.model not in _ST_MODELS:
@@ -450,18 +457,13 @@ class SentenceTransformerEmbedder:
 _FAILURES: dict[str, str] = {}  # model -> why its ONNX encoder could not be made (installs without torch)
 
 
+@functools.cache
 def torch_installed() -> bool:
     """Whether sentence-transformers (and so torch) can be imported: absent in a torch-free install."""
-    if not _TORCH:
-        try:
-            found = importlib.util.find_spec("sentence_transformers") is not None
-        except (ImportError, ValueError):  # a broken install counts as none
-            found = False
-        _TORCH.append(found)
-    return _TORCH[0]
-
-
-_TORCH: list[bool] = []
+    try:
+        return importlib.util.find_spec("sentence_transformers") is not None
+    except (ImportError, ValueError):  # a broken install counts as none
+        return False
 
 
 def _sorted_chunks(encoder: QueryEncoder, texts: Sequence[str]) -> np.ndarray:
