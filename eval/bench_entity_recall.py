@@ -3,7 +3,7 @@
     .venv/bin/python eval/bench_entity_recall.py hotpotqa_100 plain extend runs extend+runs
 
 The failure report showed bridges lost because the no-LLM extractor never made the bridge
-entity a phrase ("singer-songwriter M. Ward": the NER tagged "Ward" alone, as an ORG), so
+entity a phrase ("singer-songwriter M. Ward": the NER tagged no entity there), so
 neither the title hop nor the title seeds could reach "M. Ward". Variants of the entity list,
 each built over the same parses (cached by eval/ablate_rules.py) with the default rules-1
 triples, then measured in the default `hybrid` mode:
