@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from hipporag_like.config import PipelineConfig
 from hipporag_like.evaluation.datasets import load_dataset
@@ -42,28 +42,39 @@ SWITCHES = {
 
 @dataclass
 class ParsedExtractor:
-    """SpacyExtractor over parses made once; the variant names the rules switched off."""
+    """SpacyExtractor over parses made once: `rules(doc, title)` gives a passage's (entities,
+    triples); `variant` names it in the fingerprint."""
 
     docs: dict[str, Any]
     variant: str
+    rules: Callable[[Any, str], tuple[list[str], list[Any]]]
 
     @property
     def fingerprint(self) -> str:
-        return f"{SpacyExtractor().fingerprint}:ablation={self.variant}"
+        return f"{SpacyExtractor().fingerprint}:{self.variant}"
 
     def extract(self, passages: Sequence[Any], progress: Any) -> list[Extraction]:
+        results = []
+        for passage in passages:
+            entities, triples = self.rules(self.docs[passage.id], passage.title)
+            results.append(Extraction(passage.id, tuple(entities), tuple(triples)))
+        return results
+
+
+def ablated(variant: str) -> Callable[[Any, str], tuple[list[str], list[Any]]]:
+    """The rules-3 rules with the variant's switches applied for the call."""
+
+    def rules(doc: Any, title: str) -> tuple[list[str], list[Any]]:
         for name, function in ORIGINAL.items():
-            setattr(spacy_rules, name, SWITCHES.get(self.variant, {}).get(name, function))
+            setattr(spacy_rules, name, SWITCHES.get(variant, {}).get(name, function))
         try:
-            results = []
-            for passage in passages:
-                doc = self.docs[passage.id]
-                entities = spacy_rules.doc_entities(doc, passage.title)
-                results.append(Extraction(passage.id, tuple(entities), tuple(spacy_rules.doc_triples(doc, passage.title, entities))))
-            return results
+            entities = spacy_rules.doc_entities(doc, title)
+            return entities, spacy_rules.doc_triples(doc, title, entities)
         finally:
             for name, function in ORIGINAL.items():
                 setattr(spacy_rules, name, function)
+
+    return rules
 
 
 def parsed(dataset_name: str, passages: Sequence[Any]) -> dict[str, Any]:
@@ -85,7 +96,7 @@ def main(dataset_name: str, variants: list[str]) -> int:
     docs = parsed(dataset_name, dataset.passages)
     for variant in variants:
         folder = ROOT / "indexes" / f"{dataset_name}-spacy-abl-{variant}"
-        Index.build(dataset.passages, folder, PipelineConfig(), extractor=ParsedExtractor(docs, variant)).close()
+        Index.build(dataset.passages, folder, PipelineConfig(), extractor=ParsedExtractor(docs, f"ablation={variant}", ablated(variant))).close()
         with Index.open(folder) as index:
             rankings = [[p.id for p in index.retrieve(q.text, k=max(KS), mode="hybrid").passages] for q in dataset.questions]
         recall = mean_recall(rankings, [q.gold_ids for q in dataset.questions], KS)

@@ -17,16 +17,13 @@ Indexes land in indexes/DATASET-spacy-ent-VARIANT. Results are in eval/TUNING.md
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable
 
-from ablate_rules import DATA, KS, ROOT, parsed  # the cached parses
+from ablate_rules import DATA, KS, ROOT, ParsedExtractor, parsed  # the cached parses
 from hipporag_like.config import PipelineConfig
 from hipporag_like.evaluation.datasets import load_dataset
 from hipporag_like.evaluation.metrics import mean_recall
 from hipporag_like.extraction import spacy_rules
-from hipporag_like.extraction.base import Extraction
-from hipporag_like.extraction.spacy_extractor import SpacyExtractor
 from hipporag_like.index import Index
 
 VARIANTS = ("plain", "extend", "runs", "extend+runs")
@@ -79,23 +76,12 @@ def entities(doc: Any, title: str, variant: str) -> list[str]:
     return list(seen.values())
 
 
-@dataclass
-class EntityVariantExtractor:
-    docs: dict[str, Any]
-    variant: str
+def variant_rules(variant: str) -> Callable[[Any, str], tuple[list[str], list[Any]]]:
+    def rules(doc: Any, title: str) -> tuple[list[str], list[Any]]:
+        found = entities(doc, title, variant)
+        return found, spacy_rules.doc_triples(doc, title, found, title_links=True, bridge_rules=False)
 
-    @property
-    def fingerprint(self) -> str:
-        return f"{SpacyExtractor().fingerprint}:entities={self.variant}"
-
-    def extract(self, passages: Sequence[Any], progress: Any) -> list[Extraction]:
-        results = []
-        for passage in passages:
-            doc = self.docs[passage.id]
-            found = entities(doc, passage.title, self.variant)
-            triples = spacy_rules.doc_triples(doc, passage.title, found, title_links=True, bridge_rules=False)
-            results.append(Extraction(passage.id, tuple(found), tuple(triples)))
-        return results
+    return rules
 
 
 def main(dataset_name: str, variants: list[str]) -> int:
@@ -108,7 +94,7 @@ def main(dataset_name: str, variants: list[str]) -> int:
     for variant in variants:
         folder = ROOT / "indexes" / f"{dataset_name}-spacy-ent-{variant}"
         if not folder.exists():
-            Index.build(dataset.passages, folder, PipelineConfig(), extractor=EntityVariantExtractor(docs, variant)).close()
+            Index.build(dataset.passages, folder, PipelineConfig(), extractor=ParsedExtractor(docs, f"entities={variant}", variant_rules(variant))).close()
         with Index.open(folder) as index:
             rankings = [[p.id for p in index.retrieve(q.text, k=max(KS), mode="hybrid").passages] for q in dataset.questions]
             phrases = index.retriever.tables.n_phrases
