@@ -1,9 +1,9 @@
 """One small frozen dataclass per stage, and pipeline files (TOML) that fill them.
 
-A pipeline file has up to six tables: [extractor], [embedder], [graph], [vectors],
-[retrieval], [reader]. Unknown tables or keys, and values of the wrong type, are errors that name the
-file and the key; nothing is silently ignored. [chunking] says how documents are cut into
-passages while reading. Numbers are range-checked on both sides
+A pipeline file has up to seven tables: [extractor], [embedder], [graph], [vectors],
+[retrieval], [reader], [chunking]. Unknown tables or keys, and values of the wrong type, are errors that name the
+file and the key; nothing is silently ignored. ([chunking] says how documents are cut into
+passages while reading.) Numbers are range-checked on both sides
 (see POSITIVE, NON_NEGATIVE, UNIT and MAXIMUM below); NaN and infinities are refused.
 """
 
@@ -132,7 +132,7 @@ class RetrievalConfig:
     # agrees on 89-92% of questions, and a walk at 128k nodes costs about 0.7x that at 1e-6
     # (eval/walks.md, eval/scale.md), so it is used only where exact is too slow. "power" is
     # exact too (power iteration on the stored CSR graph, PRPACK's answer to 1e-10 in L1) and
-    # about twice as fast as PRPACK on musique_100's graph (eval/speed.md); opt-in for now.
+    # its walk is 1.2-1.5x faster than PRPACK's on musique_100 (eval/speed.md); opt-in for now.
     ppr: str = "auto"
     push_epsilon: float = 2e-6
     ppr_exact_below: int = 50000

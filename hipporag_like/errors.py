@@ -33,5 +33,5 @@ class MissingExtraError(HippoError):
 
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(
-            f"the '{package}' package is not installed; install it with: pip install 'hipporag-like[{extra}]'"
+            f"the '{package}' package is not installed; install it with: pip install '.[{extra}]' in the hipporag-like checkout"
         )

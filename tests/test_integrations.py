@@ -65,7 +65,7 @@ def test_langchain_retriever_over_a_server(server_url: str, demo_index) -> None:
 
 
 def test_llamaindex_retriever_over_an_index_and_a_server(demo_index, server_url: str) -> None:
-    pytest.importorskip("llama_index.core", reason="llama-index-core is not installed (pip install 'hipporag-like[llamaindex]')")
+    pytest.importorskip("llama_index.core", reason="llama-index-core is not installed (pip install '.[llamaindex]')")
     from llama_index.core.retrievers import BaseRetriever
     from llama_index.core.schema import MetadataMode, NodeWithScore
 

@@ -27,7 +27,9 @@ from ..text import printable
 @click.option("--llm-model", help="Model name for the reader.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of LLM answers (default: user cache dir).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"query", "answer", "citations": [{"n", "id", "title"}], "passages", "reader": {"model", "cached"}}.')
+              help='Print {"query", "answer", "refused", "citations": [{"n", "id", "title", "sentence"}], '
+                   '"dropped_citations", "mode", "passages", "reader": {"model", "cached", "backend", "calls"}, '
+                   '"error"} (and "steps" with --steps).')
 @guarded
 def ask(question: str, index_dir: Path, k: int | None, mode: str | None, steps: int, pipeline: Path | None,
         llm_base_url: str | None, llm_model: str | None, cache_dir: Path | None, as_json: bool) -> None:
@@ -42,7 +44,7 @@ def ask(question: str, index_dir: Path, k: int | None, mode: str | None, steps: 
     Example:
       hipporag-like ask "Who founded the publishing house that released The Salt Ledger?" --index indexes/demo \\
           --llm-base-url http://localhost:8000/v1 --llm-model Qwen/Qwen2.5-7B-Instruct --json
-      hipporag-like ask "Where was the founder of Tidewater born?" --index indexes/demo --steps 3 \\
+      hipporag-like ask "In which country was the founder of the Kelpstone Institute born?" --index indexes/demo --steps 3 \\
           --llm-base-url http://localhost:11434/v1 --llm-model llama3.1:8b
     """
     from ..index import Index

@@ -19,7 +19,8 @@ from ..text import printable
 @click.option("--index", "index_dir", required=True, type=click.Path(path_type=Path), help="Index folder.")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1), help="How many passages.")
 @click.option("--mode", type=click.Choice(MODES), help="Retrieval mode (default: the index's, normally hybrid).")
-@click.option("--json", "as_json", is_flag=True, help='Print {"query", "passages": [{"id", "title", "text", "score", "why"}]}.')
+@click.option("--json", "as_json", is_flag=True, help='Print {"query", "mode", "passages": [{"id", "title", "text", "score", "why"}], '
+                   '"seed_phrases", "facts"} (and "notes" when an LLM step ran).')
 @click.option("--explain", "explain_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write FILE.svg: why the top passage came back (question, facts, phrases, passage).")
 @click.option("--fact-filter", type=click.Choice(QUERY_LLM_CHOICES),
@@ -36,7 +37,7 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
 
     \b
     Example:
-      hipporag-like query "Where was the founder of Tidewater born?" --index indexes/demo -k 5 --json
+      hipporag-like query "In which country was the founder of the Kelpstone Institute born?" --index indexes/demo -k 5 --json
       hipporag-like query "..." --index indexes/demo --fact-filter llm --llm-base-url http://localhost:8000/v1 --llm-model M
     """
     from ..index import Index

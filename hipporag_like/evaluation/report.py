@@ -39,7 +39,7 @@ def write_report(report: EvalReport, folder: str | Path, title: str | None = Non
         f"# {title or report.dataset}",
         "",
         f"{report.questions} questions, {report.passages} passages; extractor `{report.extractor}`; embedder `{report.embedder}`.",
-        f"Index build: {report.index_seconds if report.index_seconds is not None else 'reused'} s; evaluation: {report.eval_seconds} s.",
+        f"Index build: {f'{report.index_seconds} s' if report.index_seconds is not None else 'reused'}; evaluation: {report.eval_seconds} s.",
         "",
         markdown_table(report),
         "",
