@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -30,13 +32,25 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _reader_went_away() -> None:
+    """stdout's reader closed it (`... | head`): stop quietly, as a shell tool killed by SIGPIPE
+    would (exit 141), instead of reporting an error about the user's pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not fail again
+    sys.exit(128 + signal.SIGPIPE)
+
+
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     """Library errors become a one-line message and exit code 2."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _check_text_arguments(kwargs)
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _reader_went_away()
         except HippoError as exc:
             _fail(str(exc))
         except OSError as exc:
@@ -110,7 +124,7 @@ def main() -> None:
     \b
     Example:
       hipporag-like index examples/demo/corpus.json --index indexes/demo
-      hipporag-like query "Who founded the company that built the Gull?" --index indexes/demo
+      hipporag-like query "Who founded the publishing house that released The Salt Ledger?" --index indexes/demo
     """
 
 
@@ -387,7 +401,7 @@ def delete(index_dir: Path, ids: tuple[str, ...], sources: tuple[Path, ...], loc
 
     \b
     Example:
-      hipporag-like delete --index indexes/demo --id 3f2a9c0d11e84b7a
+      hipporag-like delete --index indexes/demo --id e2ff47fb7ce08af5
       hipporag-like delete --index indexes/demo --source old.jsonl --json
     """
     from .index import Index

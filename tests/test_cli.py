@@ -90,6 +90,15 @@ def test_console_script_exit_codes(demo_index_path, tmp_path):
     assert bad.stderr.strip().count("\n") == 0 and bad.stderr.startswith("error: ")
 
 
+def test_a_closed_pipe_ends_quietly(demo_index_path):
+    """`hipporag-like query ... | head`: the reader going away is not an error to report."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "stats", "--index", str(demo_index_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the command has written anything
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141 and stderr == ""
+
+
 def test_index_with_an_llm_extractor_through_the_cli(tmp_path):
     """The CLI's LLM path end to end against the fake server that stands in for the model:
     a second run and a dry run make no call at all."""
