@@ -34,14 +34,26 @@ FORMAT = "hipporag-like-index"
 FORMAT_VERSION = 3  # 3: immutable segments shared between versions; arrays instead of JSONL tables
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 64 << 20
+ARRAY_PREFIX: dict[type[Tables] | type[Derived], str] = {Tables: "t", Derived: "d"}
+
+
+def array_files(kind: type[Tables] | type[Derived]) -> dict[str, str]:
+    """Field -> file name of one kind of version array. The writer, the loader and the check that
+    the manifest lists every file all name the arrays through this, so none of them can drift."""
+    return {name: f"{ARRAY_PREFIX[kind]}.{name}.npy" for name in kind.names()}
+
+
+def required_files() -> list[str]:
+    """Every file a version folder must list in its manifest: exactly the arrays opening loads."""
+    return [file for kind in ARRAY_PREFIX for file in array_files(kind).values()]
 
 
 def write_arrays(folder: Path, tables: Tables, derived: Derived) -> dict[str, dict[str, Any]]:
     """Write the version's arrays; return {file: {size, sha256}} for the manifest."""
     paths = []
-    for prefix, source, names in (("t", tables, Tables.names()), ("d", derived, Derived.names())):
-        for name in names:
-            paths.append(folder / f"{prefix}.{name}.npy")
+    for kind, source in ((Tables, tables), (Derived, derived)):
+        for name, file in array_files(kind).items():
+            paths.append(folder / file)
             save_array(paths[-1], getattr(source, name))
     return sync_and_hash(paths)
 
@@ -158,8 +170,8 @@ def _open_leased(index_dir: Path, folder: Path, segment_roots: tuple[Path, ...],
 
     segments = [Segment(where(entry["name"]), entry) for entry in manifest["segments"]]
     _check_files(folder, manifest, segments)
-    tables = Tables(**{n: _load(folder / f"t.{n}.npy") for n in Tables.names()})
-    derived = Derived(**{n: _load(folder / f"d.{n}.npy") for n in Derived.names()})
+    tables = Tables(**{name: _load(folder / file) for name, file in array_files(Tables).items()})
+    derived = Derived(**{name: _load(folder / file) for name, file in array_files(Derived).items()})
     offsets = {kind: np.concatenate([[0], np.cumsum([s.counts[kind] for s in segments])]).astype(np.int64) for kind in VECTOR_KINDS}
     version = Version(folder, manifest, tables, derived, segments, offsets, lease)
     check_structure(version)
@@ -174,9 +186,10 @@ def check_unchanged(version: Version) -> None:
 
 
 def _check_files(folder: Path, manifest: dict[str, Any], segments: list[Segment]) -> None:
+    _check_listed(folder, manifest)
     jobs: list[tuple[Path, str]] = []
     for name, info in manifest["files"].items():
-        if not isinstance(info, dict) or "/" in name:
+        if not isinstance(info, dict) or "/" in name or not isinstance(info.get("sha256"), str):
             raise IndexFormatError(f"{folder / MANIFEST}: file entry {name[:40]!r} is malformed")
         _check_size(folder / name, info.get("size"))
         jobs.append((folder / name, str(info.get("sha256"))))
@@ -184,6 +197,14 @@ def _check_files(folder: Path, manifest: dict[str, Any], segments: list[Segment]
         segment.check_sizes()
         jobs.extend(segment.digest_jobs())
     _check_digests(jobs)
+
+
+def _check_listed(folder: Path, manifest: dict[str, Any]) -> None:
+    """Only listed files are hash-checked, so a manifest that leaves an array out (or lists
+    nothing) would let that array's bytes through unchecked: refuse it."""
+    missing = next((file for file in required_files() if file not in manifest["files"]), None)
+    if missing is not None:
+        raise IndexFormatError(f"{folder / MANIFEST}: does not list {missing} with its size and hash (damaged or edited)")
 
 
 def _check_size(path: Path, size: Any) -> None:
@@ -246,9 +267,22 @@ def check_structure(version: Version) -> None:
              part, "is not a valid row pointer")
     need(len(d.graph_weight) == len(d.graph_indices) and bool(np.all(np.isfinite(d.graph_weight)) and np.all(d.graph_weight >= 0)),
          "d.graph_weight.npy", "weights are missing, negative or not finite")
-    dim = int(version.manifest["embedder"].get("dim", 0))
+    dim = version.manifest["embedder"].get("dim", 0)
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
+        raise IndexFormatError(f"{where / MANIFEST}: field \"embedder.dim\" is not a vector width (damaged or edited)")
     for segment in version.segments:
         for kind in VECTOR_KINDS:
-            vectors = segment.vectors(kind)
-            need(vectors.shape == (segment.counts[kind], dim) or (segment.counts[kind] == 0 and vectors.shape[0] == 0),
-                 f"{SEGMENTS_DIR}/{segment.name}/vectors.{kind}.npy", f"shape {vectors.shape} does not match {segment.counts[kind]} x {dim}")
+            _check_vectors(segment, kind, dim)
+
+
+def _check_vectors(segment: Segment, kind: str, dim: int) -> None:
+    """One segment's vectors: a row per counted item, as wide as the manifest's embedder says.
+    Errors name the file where it lies (under DIR/segments/, or a writer's staging area)."""
+    vectors, rows = segment.vectors(kind), segment.counts[kind]
+    path = segment.folder / f"vectors.{kind}.npy"
+    if rows == 0 and vectors.ndim >= 1 and vectors.shape[0] == 0:
+        return
+    if vectors.ndim != 2 or vectors.shape[0] != rows:
+        raise IndexFormatError(f"{path}: shape {vectors.shape} does not match the segment's {rows} {kind} (damaged or edited)")
+    if vectors.shape[1] != dim:
+        raise IndexFormatError(f"{path}: vectors are {vectors.shape[1]} wide, the manifest's embedder.dim says {dim} (damaged or edited)")

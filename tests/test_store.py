@@ -191,6 +191,40 @@ def test_a_write_from_an_open_index_refuses_files_damaged_since_it_opened(idx, d
         assert (idx / CURRENT).read_text() == before
 
 
+def test_a_manifest_that_leaves_arrays_unlisted_is_refused(idx):
+    """Only listed files are hash-checked, so a manifest edited to list fewer arrays (or none)
+    must be refused by name, not pass `verify` with its arrays unchecked."""
+    path = next(idx.glob("v*/manifest.json"))
+    manifest = json.loads(path.read_text())
+    assert set(manifest["files"]) == {p.name for p in path.parent.glob("*.npy")}  # the writer lists every array
+    for files, first in (({}, "t.passage_live.npy"),
+                         ({k: v for k, v in manifest["files"].items() if k != "d.graph_weight.npy"}, "d.graph_weight.npy")):
+        path.write_text(json.dumps({**manifest, "files": files}))
+        with pytest.raises(IndexFormatError, match=f"manifest.json: does not list {first}"):
+            open_version(idx)
+        done = cli("verify", "--index", str(idx))
+        assert done.returncode == 2, done.stdout
+        assert str(path) in done.stderr and first in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("edit", ["wider", "not a number"])
+def test_an_edited_embedder_dim_is_refused_naming_a_real_file(idx, edit):
+    path = next(idx.glob("v*/manifest.json"))
+    manifest = json.loads(path.read_text())
+    dim = manifest["embedder"]["dim"]
+    manifest["embedder"]["dim"] = dim + 1 if edit == "wider" else str(dim)
+    path.write_text(json.dumps(manifest))
+    named = next(idx.glob("segments/*/vectors.passages.npy")) if edit == "wider" else path
+    with pytest.raises(IndexFormatError) as caught:
+        open_version(idx)
+    message = str(caught.value)
+    assert message.startswith(f"{named}: ") and named.is_file() and "embedder.dim" in message
+    if edit == "wider":
+        assert f"{dim} wide" in message and str(dim + 1) in message
+    done = cli("verify", "--index", str(idx))
+    assert done.returncode == 2 and str(named) in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_verify_reports_a_healthy_index(idx):
     done = cli("verify", "--index", str(idx), "--json")
     assert done.returncode == 0, done.stderr
