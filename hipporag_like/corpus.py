@@ -23,11 +23,12 @@ import hashlib
 import io
 import json
 import os
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import InputError
 
@@ -133,11 +134,11 @@ class _Collector:
         if title is None:
             title = ""
         if not isinstance(title, str):
-            return self.bad(where, f'field "title" must be a string, got {type(title).__name__}')
+            return self.bad(where, f'field "title" must be a string, got {json_type(title)}')
         if not isinstance(text, str):
-            return self.bad(where, f'field "text" must be a string, got {type(text).__name__}')
+            return self.bad(where, f'field "text" must be a string, got {json_type(text)}')
         if metadata is not None and not isinstance(metadata, dict):
-            return self.bad(where, f'field "metadata" must be an object, got {type(metadata).__name__}')
+            return self.bad(where, f'field "metadata" must be an object, got {json_type(metadata)}')
         for name, value in (("title", title), ("text", text)):
             try:
                 value.encode("utf-8")
@@ -263,18 +264,41 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
 
 
-def _load_json(path: Path) -> Any:
+_JSON_TYPES = {type(None): "null", dict: "object", bool: "boolean"}
+
+
+def json_type(value: Any) -> str:
+    """A value's type as the file's author sees it: "null" and "object", not NoneType and dict."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def json_problem(exc: ValueError) -> str:
+    """Why json.loads refused a text, in one line that keeps the column. Besides JSONDecodeError,
+    a plain ValueError comes from an integer past Python's digit limit (it has no position)."""
+    if isinstance(exc, json.JSONDecodeError):
+        # messages such as "Invalid control character at" expect the position to follow
+        at = f" column {exc.colno}" if exc.msg.endswith(" at") else f" (column {exc.colno})"
+        return f"invalid JSON: {exc.msg}{at}"
+    if "digits" in str(exc):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits, too long to read"
+    return f"invalid JSON: {' '.join(str(exc).split())}"
+
+
+def load_json(path: Path) -> Any:
+    """A whole JSON file, or an InputError naming the file (and the line, where JSON knows it)."""
     text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+        raise InputError(f"{path}:{exc.lineno}: {json_problem(exc)}") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: {json_problem(exc)}") from None
     except RecursionError:
         raise InputError(f"{path}: invalid JSON: nested too deeply") from None
 
 
 def _read_json(path: Path, collector: _Collector) -> None:
-    data = _load_json(path)
+    data = load_json(path)
     if isinstance(data, list):
         for i, record in enumerate(data):
             where = f"{path}: record {i}"
@@ -286,7 +310,7 @@ def _read_json(path: Path, collector: _Collector) -> None:
                     continue
                 collector.add(where, record.get("title"), record["text"], source=source_key(path), metadata=record.get("metadata"))
             else:
-                collector.bad(where, f"expected an object with title and text, got {type(record).__name__}")
+                collector.bad(where, f"expected an object with title and text, got {json_type(record)}")
     elif isinstance(data, dict):
         # HotpotQA / 2Wiki corpus: {title: [sentence, ...]}
         for title, sentences in data.items():
@@ -305,15 +329,15 @@ def _read_jsonl(path: Path, collector: _Collector) -> None:
             continue
         where = f"{path}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            collector.bad(where, f"invalid JSON: {exc.msg}")
+            record = json.loads(line.rstrip("\r\n"))  # an error at the end names this line, not the next
+        except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+            collector.bad(where, json_problem(exc))
             continue
         except RecursionError:
             collector.bad(where, "invalid JSON: nested too deeply")
             continue
         if not isinstance(record, dict):
-            collector.bad(where, f"expected an object with title and text, got {type(record).__name__}")
+            collector.bad(where, f"expected an object with title and text, got {json_type(record)}")
         elif "text" not in record:
             collector.bad(where, 'missing field "text"')
         else:
@@ -332,6 +356,7 @@ def _read_csv(path: Path, collector: _Collector) -> None:
     try:
         if not reader.fieldnames or "text" not in reader.fieldnames:
             raise InputError(f'{path}:1: CSV needs a "text" column (found: {", ".join(reader.fieldnames or []) or "none"})')
+        _check_header(path, reader.fieldnames)
         start = reader.line_num + 1
         for row in reader:
             where = f"{path}:{start}"
@@ -348,10 +373,29 @@ def _read_csv(path: Path, collector: _Collector) -> None:
         csv.field_size_limit(limit)
 
 
+def _check_header(path: Path, names: Sequence[str]) -> None:
+    """A repeated title or text column would silently lose all but its last value in each row."""
+    for name in ("title", "text"):
+        count = names.count(name)
+        if count > 1:
+            times = "twice" if count == 2 else f"{count} times"
+            raise InputError(f'{path}:1: column "{name}" appears {times} in the header')
+
+
 def _read_folder(path: Path, collector: _Collector, allow_empty: bool = False) -> None:
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+    """Every document under `path`. Other files are skipped with one warning (hidden ones
+    silently): a .json, .jsonl or .csv corpus is read only when named directly."""
+    found = sorted(p for p in path.rglob("*") if p.is_file())
+    files = [p for p in found if p.suffix.lower() in DOCUMENT_SUFFIXES]
+    others = [p for p in found if p.suffix.lower() not in DOCUMENT_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+    hint = "name a .json, .jsonl or .csv corpus directly"
     if not files and not allow_empty:
-        raise InputError(f"{path}: folder holds no .txt or .md files (nor .pdf or .html)")
+        also = f"; {hint}, e.g. {others[0]}" if others else ""
+        raise InputError(f"{path}: folder holds no .txt or .md files (nor .pdf or .html){also}")
+    if others:
+        collector.report.warnings.append(
+            f"{path}: skipped {len(others)} file(s) that are not .txt, .md, .pdf or .html, e.g. {others[0].name} ({hint})"
+        )
     for file in files:
         _read_document(file, collector)
 

@@ -56,6 +56,21 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
     ]
 
 
+def test_a_folder_says_which_files_it_skipped(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / ".git").mkdir(parents=True)
+    write(folder / "notes.md", "# Notes\nKept.")
+    write(folder / "corpus.csv", "title,text\nA,x\n")
+    write(folder / ".git" / "HEAD", "ref")  # hidden: skipped without a word
+    report = read_corpus([folder])
+    assert [p.title for p in report.passages] == ["Notes"]
+    assert report.warnings == [f"{folder}: skipped 1 file(s) that are not .txt, .md, .pdf or .html, e.g. corpus.csv "
+                               "(name a .json, .jsonl or .csv corpus directly)"]
+    (folder / "notes.md").unlink()
+    with pytest.raises(InputError, match=r"folder holds no .txt or .md files .*name a .json, .jsonl or .csv corpus directly, e.g. .*corpus.csv"):
+        read_corpus([folder])
+
+
 @pytest.mark.parametrize(
     "name, content, message",
     [
@@ -75,6 +90,20 @@ def test_jsonl_csv_folder_and_hotpot_dict(tmp_path):
         ("bad.json", '[{"title": "A", "text": "lone \\ud800 half"}]', 'record 0: field "text" is not valid Unicode (unpaired surrogate at character 5)'),
         ("bad.json", "[" * 100_000 + "]" * 100_000, "bad.json: invalid JSON: nested too deeply"),
         ("bad.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "bad.jsonl:1: invalid JSON: nested too deeply"),
+        # an integer past Python's 4300-digit limit once escaped as an internal ValueError
+        ("bad.jsonl", '{"text": "ok"}\n{"text": "x", "n": ' + "9" * 5000 + "}\n", "bad.jsonl:2: a number has more than 4300 digits"),
+        ("bad.json", '[{"text": "x", "n": ' + "9" * 5000 + "}]", "bad.json: a number has more than 4300 digits"),
+        # the parser's message ends in "at": the column must follow it, as for .json files
+        ("bad.jsonl", '{"text": "ok"}\n{"text": "tab\there"}\n', "bad.jsonl:2: invalid JSON: Invalid control character at column 14"),
+        ("bad.json", '[{"text": "tab\there"}]', "bad.json:1: invalid JSON: Invalid control character at column 15"),
+        ("bad.jsonl", '{"text": "x"\n', "bad.jsonl:1: invalid JSON: Expecting ',' delimiter (column 13)"),
+        # JSON's type names, not Python's
+        ("bad.jsonl", '{"text": null}\n', 'bad.jsonl:1: field "text" must be a string, got null'),
+        ("bad.json", '[{"text": {"a": 1}}]', 'record 0: field "text" must be a string, got object'),
+        ("bad.json", '[{"text": "x", "title": true}]', 'record 0: field "title" must be a string, got boolean'),
+        ("bad.json", '[null]', "record 0: expected an object with title and text, got null"),
+        ("bad.csv", "text,text\na,b\n", 'bad.csv:1: column "text" appears twice in the header'),
+        ("bad.csv", "title,text,title\nA,b,C\n", 'bad.csv:1: column "title" appears twice in the header'),
     ],
 )
 def test_bad_input_names_file_and_record(tmp_path, name, content, message):

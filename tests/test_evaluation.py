@@ -69,6 +69,73 @@ def test_question_without_gold_or_format(tmp_path):
         load_dataset(dataset(tmp_path, [{"id": "q", "question": "Where?"}]))
 
 
+HOTPOT_CORPUS = {"A": ["Alpha is in Beta."]}
+
+
+def hotpot(**fields: object) -> dict:
+    """A HotpotQA question with one good supporting fact, fields replaced as given."""
+    return {"_id": "x", "question": "Where?", "supporting_facts": [["A", 0]], "context": [["A", ["Alpha is in Beta."]]], **fields}
+
+
+def musique(**fields: object) -> dict:
+    """A MuSiQue question whose one paragraph (supporting, about A) has the given fields replaced."""
+    return {"id": "m1", "question": "Where?", "paragraphs": [{"title": "A", "paragraph_text": "Alpha is in Beta.", "is_supporting": True, **fields}]}
+
+
+@pytest.mark.parametrize(
+    "question, corpus, message",
+    [
+        (hotpot(supporting_facts=[[5, 0]], context=[["A", ["Alpha is in Beta."]]]), HOTPOT_CORPUS,
+         'question x: "supporting_facts" entry 0: title must be a string, got int'),
+        (hotpot(context=[[5, ["Alpha is in Beta."]]]), HOTPOT_CORPUS, 'question x: "context" entry 0: title must be a string, got int'),
+        (hotpot(context=[["A", "Alpha is in Beta."]]), HOTPOT_CORPUS, 'question x: "context" entry 0 must be [title, [sentences]], got [str, str]'),
+        (hotpot(context=[["A", ["Alpha", None]]]), HOTPOT_CORPUS, 'question x: "context" entry 0: sentences must be strings, got null'),
+        (hotpot(context={"A": ["Alpha is in Beta."]}), HOTPOT_CORPUS, 'question x: field "context" must be a list of [title, [sentences]], got object'),
+        (hotpot(supporting_facts=[["A"]]), HOTPOT_CORPUS, 'question x: "supporting_facts" entry 0 must be [title, sentence index]'),
+        (hotpot(supporting_facts="A"), HOTPOT_CORPUS, 'question x: field "supporting_facts" must be a list of [title, sentence index], got str'),
+        (musique(title=5), CORPUS, 'question m1: paragraph 0: field "title" must be a string, got int'),
+        (musique(paragraph_text=None), CORPUS, 'question m1: paragraph 0: field "paragraph_text" must be a string, got null'),
+        (musique(is_supporting="false"), CORPUS, 'question m1: paragraph 0: field "is_supporting" must be true or false, got str'),
+        (musique(is_supporting=1), CORPUS, 'question m1: paragraph 0: field "is_supporting" must be true or false, got int'),
+        ({"id": "m1", "question": "Where?", "paragraphs": {"0": {}}}, CORPUS, 'question m1: field "paragraphs" must be a list, got object'),
+        ({"id": "m1", "question": 7, "paragraphs": []}, CORPUS, 'question m1: field "question" must be a string, got int'),
+    ],
+    ids=["fact-title-int", "context-title-int", "sentences-a-string", "sentence-null", "context-an-object", "fact-too-short",
+         "facts-a-string", "musique-title-int", "musique-text-null", "is-supporting-string", "is-supporting-int",
+         "paragraphs-an-object", "question-int"],
+)
+def test_malformed_question_names_file_question_and_field(tmp_path, question, corpus, message):
+    """Once a non-string title crashed with AttributeError, and a string of sentences was
+    reported as a gold passage missing from the corpus."""
+    with pytest.raises(InputError) as caught:
+        load_dataset(dataset(tmp_path, [question], corpus))
+    text = str(caught.value)
+    assert text.startswith(str(tmp_path / "ds" / "questions.json")) and message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("name", ["questions.json", "corpus.json"])
+def test_dataset_file_that_is_a_folder(tmp_path, name):
+    folder = dataset(tmp_path, [musique()])
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    with pytest.raises(InputError, match=f"{name}: is a folder, not a file"):
+        load_dataset(folder)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('[{"id": "m1", "n": ' + "9" * 5000 + "}]", "questions.json: a number has more than 4300 digits"),
+        ('[{"id": "m1",\n "question": "tab\there"}]', "questions.json:2: invalid JSON: Invalid control character at column 18"),
+    ],
+)
+def test_questions_file_json_errors(tmp_path, content, message):
+    folder = dataset(tmp_path, [])
+    (folder / "questions.json").write_text(content)
+    with pytest.raises(InputError, match=message):
+        load_dataset(folder)
+
+
 def test_openie_import_v1_and_v2_with_malformed_triples(tmp_path):
     passages = [Passage.make(c["title"], c["text"]) for c in CORPUS[:2]]
     docs = [
@@ -93,6 +160,11 @@ def test_openie_missing_entry_and_bad_file(tmp_path):
     path.write_text(json.dumps([1, 2]))
     with pytest.raises(InputError, match='"docs" list'):
         OpenIEFileExtractor(str(path)).extract([Passage.make("C", "Noise.")], QUIET)
+    path.write_text('{"docs": [], "n": ' + "9" * 5000 + "}")
+    with pytest.raises(InputError, match="openie.json: a number has more than 4300 digits"):
+        OpenIEFileExtractor(str(path)).extract([Passage.make("C", "Noise.")], QUIET)
+    with pytest.raises(InputError, match=f"{tmp_path}: is a folder, not an OpenIE file"):
+        OpenIEFileExtractor(str(tmp_path)).extract([Passage.make("C", "Noise.")], QUIET)
 
 
 def test_recall_by_hand():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..corpus import Passage
+from ..corpus import Passage, json_problem
 from ..errors import InputError
 from ..progress import Progress
 from ..text import content_hash
@@ -54,6 +54,8 @@ class OpenIEFileExtractor:
         if self._entries is not None:
             return self._entries
         path = Path(self.path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder, not an OpenIE file")
         if not path.is_file():
             raise InputError(f"{path}: no such OpenIE file")
         data = path.read_bytes()
@@ -63,7 +65,9 @@ class OpenIEFileExtractor:
         except UnicodeDecodeError:
             raise InputError(f"{path}: not valid UTF-8") from None
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            raise InputError(f"{path}:{exc.lineno}: {json_problem(exc)}") from None
+        except ValueError as exc:  # an integer past Python's digit limit
+            raise InputError(f"{path}: {json_problem(exc)}") from None
         except RecursionError:
             raise InputError(f"{path}: invalid JSON: nested too deeply") from None
         docs = parsed.get("docs") if isinstance(parsed, dict) else None
