@@ -5,15 +5,12 @@ Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 in
 
 from __future__ import annotations
 
-import errno
-import json
 import os
-import signal
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import click
 
@@ -21,70 +18,11 @@ from .config import EXTRACTOR_KINDS, LLM_KINDS, QUERY_LLM_CHOICES, PipelineConfi
 from .errors import HippoError
 from .progress import Progress
 from .retrieval import MODES
+from .commands.common import _check_index_path, _check_output, _fail, _print_json, guarded
 from .text import printable
 from .urls import redact_url
 
 DEFAULT_INDEX_ROOT = Path("indexes")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
-
-
-def _reader_went_away() -> None:
-    """stdout's reader closed it (`... | head`): stop quietly, as a shell tool killed by SIGPIPE
-    would (exit 141), instead of reporting an error about the user's pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not fail again
-    sys.exit(128 + signal.SIGPIPE)
-
-
-def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become a one-line message and exit code 2."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _check_text_arguments(kwargs)
-        try:
-            result = func(*args, **kwargs)
-            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
-            return result
-        except BrokenPipeError:
-            _reader_went_away()
-        except HippoError as exc:
-            _fail(str(exc))
-        except OSError as exc:
-            if exc.errno == errno.ENOTDIR and exc.filename:
-                _fail(f"{exc.filename}: a parent of this path is a file, not a folder")
-            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
-def _check_text_arguments(values: dict[str, Any]) -> None:
-    """Text from the command line that is not valid UTF-8 (Python keeps such bytes as lone
-    surrogates) is a usage error naming the argument, not a crash deep in the library."""
-    context = click.get_current_context(silent=True)
-    params = {p.name: p for p in context.command.params} if context else {}
-    for name, value in values.items():
-        for text in value if isinstance(value, tuple) else (value,):
-            if not isinstance(text, str):
-                continue
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                param = params.get(name)
-                label = param.opts[0] if isinstance(param, click.Option) else f"the {name}"
-                _fail(f"{label} is not valid UTF-8 (bad byte at character {exc.start + 1})")
-
-
-def _check_index_path(index_dir: Path) -> None:
-    """An index path below a file can be neither read nor created: say so, naming both."""
-    for parent in index_dir.parents:
-        if parent.exists() and not parent.is_dir():
-            _fail(f"{index_dir}: a parent of the index path is a file ({parent})")
 
 
 def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = None, extractor: str | None = None,
@@ -110,10 +48,6 @@ def _with_chunk_tokens(config: PipelineConfig, chunk_tokens: int | None) -> Pipe
 
 
 CHUNK_TOKENS_HELP = "Cut documents longer than N embedder tokens into passages (default: [chunking], 256); 0 keeps each whole."
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -177,6 +111,7 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
     config = _with_chunk_tokens(_pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
                                                      llm_base_url=llm_base_url, llm_model=llm_model), chunk_tokens)
     _check_index_path(index_dir)
+    _check_output(cache_dir, "--cache-dir", folder=True)
     started = time.monotonic()
     report = read_corpus(corpus, skip_bad=skip_bad, chunking=reading_chunking(config))
     if dry_run:
@@ -368,6 +303,7 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
     if replace_same_title and replace_source:
         raise click.UsageError("give '--replace-same-title' or '--replace-source', not both")
     _check_index_path(index_dir)
+    _check_output(cache_dir, "--cache-dir", folder=True)
     started = time.monotonic()
     with Index.open(index_dir) as opened:
         config = extraction_config(_with_chunk_tokens(opened.config, chunk_tokens), openie_file=openie_file, kind=extractor,
@@ -481,7 +417,9 @@ def _parse_ks(text: str) -> list[int]:
 @click.option("--mode", "modes", multiple=True, type=click.Choice(MODES), help="Mode to run (repeatable; default: all).")
 @click.option("--k", "ks", default="2,5,10", show_default=True, callback=lambda ctx, param, value: _parse_ks(value),
               help="Recall cut-offs shown in the table.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: indexes/DATASET-EXTRACTOR); reused when it matches.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="Index folder (default: indexes/DATASET-EXTRACTOR); reused when it matches, rebuilt when only the pipeline differs.")
+@click.option("--rebuild", "replace_other_corpus", is_flag=True, help="Replace the --index folder even when it holds another corpus.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Shared cache of extractions and embeddings.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write results.json, results.md and recall.png here.")
 @click.option("--qa", is_flag=True, help="Also answer every question with the reader LLM and score answer EM and F1.")
@@ -499,7 +437,7 @@ def _parse_ks(text: str) -> list[int]:
 def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | None, modes: tuple[str, ...], ks: list[int],
                  index_dir: Path | None, cache_dir: Path | None, out: Path | None, qa: bool, answers_path: Path | None, steps: int,
                  llm_base_url: str | None, llm_model: str | None, failures_path: Path | None, as_json: bool, quiet: bool,
-                 fact_filter: str | None = None, decompose: str | None = None) -> None:
+                 fact_filter: str | None = None, decompose: str | None = None, replace_other_corpus: bool = False) -> None:
     """Measure Recall@k of every retrieval mode on a dataset folder (questions.json + corpus.json);
     with --qa, also the reader's answer EM and F1 (best over the gold answer and its aliases).
 
@@ -522,9 +460,12 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
         config = replace(config, retrieval=replace(config.retrieval, **paths), reader=reader_from_flags(config.reader, llm_base_url, llm_model))
     index_dir = index_dir or DEFAULT_INDEX_ROOT / f"{dataset_dir.resolve().name}-{config.extractor.kind}"
     _check_index_path(index_dir)
+    for path, option, folder in ((out, "--out", True), (answers_path, "--answers", False), (failures_path, "--failures", False),
+                                 (cache_dir, "--cache-dir", True)):
+        _check_output(path, option, folder)  # before the evaluation, not after it
     answering = qa_options(config.reader, qa, answers_path, steps, llm_base_url, llm_model)
     report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), qa=answering,
-                      failures_path=failures_path)
+                      failures_path=failures_path, replace_other_corpus=replace_other_corpus)
     if out:
         write_report(report, out)
     if as_json:
@@ -574,8 +515,6 @@ from .commands.serve import serve as _serve; main.add_command(_serve)  # noqa: E
 
 def run() -> None:
     """Console entry: unexpected exceptions exit 1 with a short message (traceback with HIPPORAG_DEBUG=1)."""
-    import os
-
     try:
         main(standalone_mode=True)
     except SystemExit:
@@ -588,3 +527,7 @@ def run() -> None:
 
 
 __all__ = ["main", "run", "RetrievalConfig"]
+
+
+if __name__ == "__main__":  # python -m hipporag_like.cli
+    run()

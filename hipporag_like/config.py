@@ -220,11 +220,17 @@ class PipelineConfig:
         return cls(**sections)
 
     def with_overrides(self, section: str, **values: Any) -> "PipelineConfig":
-        """Command-line flags win over the pipeline file; None means 'not given'."""
-        given = {k: v for k, v in values.items() if v is not None}
+        """Command-line flags win over the pipeline file; None means 'not given'. Each value is
+        checked as a pipeline file's would be."""
+        given = {k: _check_value(k, v, f"[{section}] {k}") for k, v in values.items() if v is not None}
         if not given:
             return self
         return replace(self, **{section: replace(getattr(self, section), **given)})
+
+    def check(self, where: str = "pipeline") -> None:
+        """Refuse what an index's manifest reader would refuse, before any work: a pipeline built
+        in code (or changed with `replace`) must never write an index that cannot be opened."""
+        PipelineConfig.from_dict(dataclasses.asdict(self), where)
 
 
 _URL_FIELDS = (("extractor", "base_url"), ("embedder", "base_url"), ("vectors", "url"), ("reader", "base_url"))

@@ -62,6 +62,15 @@ def version_folder(index_dir: Path) -> Path:
     return folder
 
 
+def enclosing_index(path: Path) -> Path | None:
+    """The index folder that `path` (existing or not) lies in or is, if any: a report or a
+    drawing written there could replace CURRENT or a version's file."""
+    for folder in (path.resolve(), *path.resolve().parents):
+        if (folder / CURRENT).is_file():
+            return folder
+    return None
+
+
 def write_synced(path: Path, text: str) -> None:
     """A small text file, on disk before this returns (CURRENT, a manifest)."""
     with path.open("w", encoding="utf-8") as out:

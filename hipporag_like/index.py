@@ -264,6 +264,7 @@ def _write(path: Path, config: PipelineConfig, add: list[Passage], remove: list[
     version needs. Cleanup after the commit never fails the write. `opened`: the caller's open
     version, used as the base when it is still the committed one."""
     started = time.monotonic()
+    config.check()
     cache = KeyValueCache(options.cache_dir or default_cache_dir())
     base: Version | None = None
     store: VectorStore | None = None

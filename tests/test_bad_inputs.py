@@ -90,6 +90,11 @@ class Setup:
         return str(folder)
 
 
+def inside_copy(setup: Setup, make: Callable[[str], list[str]]) -> list[str]:
+    """Arguments naming a watched copy of the demo index, and a path inside it."""
+    return make(setup.index_copy())
+
+
 def manifest_of(index: Path) -> Path:
     return next(index.rglob("manifest.json"))
 
@@ -173,6 +178,21 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
     "query-unknown-mode": (lambda s: ["query", "q", "--index", s.index_copy(), "--mode", "nope"], "'--mode'"),
     "query-k-zero": (lambda s: ["query", "q", "--index", s.index_copy(), "-k", "0"], "'-k'"),
     "query-empty-question": (lambda s: ["query", "   ", "--index", s.index_copy()], "the question is empty"),
+    # -- outputs: checked before any work, never written inside an index --
+    "index-chunk-tokens-over-the-limit": (lambda s: ["index", s.file("c.json", TWO), "--index", s.index_copy(), "--chunk-tokens", "10000", "--quiet"],
+                                          "--chunk-tokens 10000: [chunking] max_tokens: 10000 is over the limit of 8192"),
+    "index-cache-dir-is-a-file": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--cache-dir", s.file("cache", "x")],
+                                  "--cache-dir {tmp}/cache: is a file, not a folder"),
+    "query-explain-into-the-index": (lambda s: inside_copy(s, lambda i: ["query", "Who founded Greywick Press?", "--index", i, "--explain", f"{i}/CURRENT"]),
+                                     "--explain {tmp}/index/CURRENT: is inside the index folder"),
+    "eval-failures-into-an-index": (lambda s: inside_copy(s, lambda i: ["eval", str(DEMO), "--index", i, "--mode", "dense", "--failures", f"{i}/CURRENT"]),
+                                    "--failures {tmp}/index/CURRENT: is inside the index folder"),
+    "eval-out-into-an-index": (lambda s: inside_copy(s, lambda i: ["eval", str(DEMO), "--index", i, "--mode", "dense", "--out", f"{i}/v000001"]),
+                               "--out {tmp}/index/v000001: is inside the index folder"),
+    "eval-failures-is-a-folder": (lambda s: ["eval", str(DEMO), "--index", s.index_copy(), "--mode", "dense", "--failures", str(s.tmp)],
+                                  "--failures {tmp}: is a folder; give a file name"),
+    "eval-over-an-index-of-another-corpus": (lambda s: ["eval", s.dataset([question("Alder Quay", "Alder Quay is a harbour town.")]), "--index", s.index_copy(), "--mode", "dense"],
+                                             "index: holds another corpus than dataset's; choose another --index, or pass --rebuild"),
     "query-question-not-utf8": (lambda s: ["query", "Who \udcff\udcfe?", "--index", s.index_copy()], "the question is not valid UTF-8"),
     "index-llm-model-not-utf8": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--llm-model", "m\udcff"],
                                  "--llm-model is not valid UTF-8"),
@@ -322,6 +342,7 @@ def test_digest_sees_a_one_byte_edit_inside_a_sparse_file(tmp_path):
 )
 def test_bad_input_exits_2_with_one_line_and_changes_no_index(case, tmp_path, demo_index_path):
     make_args, fragment = CASES[case]
+    fragment = fragment.replace("{tmp}", str(tmp_path))
     setup = Setup(tmp_path, demo_index_path)
     args = make_args(setup)
     before = {path: digest(path) for path in setup.watched + [Path(a) for a in args if a.startswith(str(tmp_path)) and Path(a).is_file()]}

@@ -90,3 +90,20 @@ def test_every_bounded_key_accepts_its_limit_and_refuses_just_above():
 def test_unit_range_includes_both_ends():
     for value in (0.0, 1.0):
         assert PipelineConfig.from_dict({"graph": {"synonymy_threshold": value}}).graph.synonymy_threshold == value
+
+
+def test_a_pipeline_built_in_code_is_checked_before_an_index_is_written(tmp_path, demo_passages):
+    """A value the manifest reader would refuse (here past [chunking]'s limit) must fail the
+    build before anything is written: once it stood in a committed manifest, no command could
+    open the index again."""
+    from dataclasses import replace
+
+    from hipporag_like import Index
+    from hipporag_like.config import ChunkingConfig
+
+    config = replace(PipelineConfig(), chunking=ChunkingConfig(max_tokens=10000))
+    with pytest.raises(InputError, match=r"\[chunking\] max_tokens: 10000 is over the limit of 8192"):
+        Index.build(demo_passages[:2], tmp_path / "index", config)
+    assert not (tmp_path / "index").exists()
+    with pytest.raises(InputError, match=r"\[retrieval\] damping: 1.5 is outside \(0, 1\)"):
+        PipelineConfig().with_overrides("retrieval", damping=1.5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import _check_index_path, _print_json, guarded
+from .common import _check_index_path, _check_output, _print_json, guarded
 from ..reader.answer import MAX_STEPS
 from ..retrieval import MODES
 from ..text import printable
@@ -51,6 +51,7 @@ def ask(question: str, index_dir: Path, k: int | None, mode: str | None, steps: 
     from ..reader import resolve_reader
 
     _check_index_path(index_dir)
+    _check_output(cache_dir, "--cache-dir", folder=True)
     reader = resolve_reader(pipeline, index_dir, llm_base_url, llm_model, "ask")  # before any model loads
     with Index.open(index_dir) as opened:
         result = opened.answer(question, k=k or reader.k, mode=mode, steps=steps, reader=reader, cache_dir=cache_dir)

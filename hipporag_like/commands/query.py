@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..cli import _check_index_path, _print_json, guarded
+from .common import _check_index_path, _check_output, _print_json, guarded
 from ..config import QUERY_LLM_CHOICES
 from ..retrieval import MODES
 from ..text import printable
@@ -43,12 +43,14 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
     from ..index import Index
 
     _check_index_path(index_dir)
+    _check_output(explain_file, "--explain")
     with Index.open(index_dir, **_query_llm_overrides(index_dir, fact_filter, decompose, llm_base_url, llm_model)) as opened:
         result = opened.retrieve(question, k=k, mode=mode)
     if explain_file is not None and result.passages:
         from ..explain import explain_svg
+        from ..outputs import write_text_replacing
 
-        explain_file.write_text(explain_svg(result, 0), encoding="utf-8")
+        write_text_replacing(explain_file, explain_svg(result, 0))
     if as_json:
         _print_json(result.to_dict())
         return

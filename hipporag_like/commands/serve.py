@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import _check_index_path, _fail, guarded
+from .common import _check_index_path, _fail, guarded
 from ..config import PPR_METHODS
 from ..errors import MissingExtraError
 

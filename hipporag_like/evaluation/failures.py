@@ -8,11 +8,10 @@ and facts the walk started from, and the notes of the LLM query paths when there
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..outputs import write_json_lines
 from ..results import RetrievalResult
 
 CUTOFF = 10
@@ -42,9 +41,4 @@ def failure_record(question: Any, result: RetrievalResult, titles: dict[str, str
 
 def write_failures(path: str | Path, records: Sequence[dict[str, Any]]) -> None:
     """Write the records as JSON Lines, replacing the file atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_json_lines(path, records)

@@ -7,8 +7,6 @@ citations and scores can be written to a JSON Lines file to read case by case.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,6 +17,7 @@ from ..cache import KeyValueCache
 from ..config import ReaderConfig
 from ..errors import HippoError
 from ..llm.backend import ChatBackend
+from ..outputs import write_json_lines
 from ..progress import QUIET, Progress
 from ..reader import answer, make_reader_backend, require_reader
 from .datasets import Question
@@ -90,11 +89,7 @@ def answer_questions(index: Any, questions: Sequence[Question], mode: str, optio
 def write_answers(path: Path, records: Sequence[dict[str, Any]]) -> None:
     """One JSON object a line, written beside the destination and renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
-    with staging.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(staging, path)
+    write_json_lines(path, records)
 
 
 def _percent(values: Any) -> float:

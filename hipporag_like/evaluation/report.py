@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from ..outputs import write_text_replacing
 from .metrics import RECALL_KS
 from .runner import EvalReport, ModeResult
 
@@ -34,7 +35,7 @@ def write_report(report: EvalReport, folder: str | Path, title: str | None = Non
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = report.to_json() | {"index_seconds": report.index_seconds, "eval_seconds": report.eval_seconds}
-    (folder / "results.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_text_replacing(folder / "results.json", json.dumps(data, indent=2) + "\n")
     lines = [
         f"# {title or report.dataset}",
         "",
@@ -46,7 +47,7 @@ def write_report(report: EvalReport, folder: str | Path, title: str | None = Non
         "![Recall@k per mode](recall.png)",
         "",
     ]
-    (folder / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    write_text_replacing(folder / "results.md", "\n".join(lines))
     plot_recall(report, folder / "recall.png", title)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import PipelineConfig
-from ..errors import HippoError
+from ..errors import HippoError, InputError
 from ..extraction.factory import make_extractor
 from ..changes import corpus_hash
 from ..index import Index
@@ -68,16 +68,22 @@ def ordered_modes(requested: Sequence[str] | None, default: str) -> list[str]:
     return sorted(modes, key=lambda m: (m != default, MODES.index(m)))
 
 
-def index_matches(path: Path, dataset: Dataset, config: PipelineConfig) -> bool:
-    """An existing index is reused when it holds this corpus built with these stages."""
+def index_matches(path: Path, dataset: Dataset, config: PipelineConfig, replace_other_corpus: bool = False) -> bool:
+    """An existing index is reused when it holds this corpus built with these stages, and
+    rebuilt when only the stages differ. One that holds another corpus is somebody's index,
+    not this benchmark's: it is replaced only when asked (`replace_other_corpus`)."""
     try:
         manifest = read_manifest(path)
     except HippoError:
         return False
+    if manifest.get("corpus_hash") != corpus_hash([p.id for p in dataset.passages]):
+        if not replace_other_corpus:
+            raise InputError(f"{path}: holds another corpus than {dataset.name}'s; choose another --index, "
+                             "or pass --rebuild to replace it")
+        return False
     built = manifest["config"]
     wanted = config.to_dict()
-    same_stages = all(built.get(stage) == wanted[stage] for stage in ("extractor", "embedder", "graph", "vectors"))
-    if not same_stages or manifest.get("corpus_hash") != corpus_hash([p.id for p in dataset.passages]):
+    if not all(built.get(stage) == wanted[stage] for stage in ("extractor", "embedder", "graph", "vectors")):
         return False
     # The same settings under other extraction code (a new rules version) must not be reused.
     return config.extractor.kind not in ("spacy", "openie") or manifest["extractor"].get("fingerprint") == make_extractor(config.extractor).fingerprint
@@ -93,13 +99,14 @@ def evaluate(
     progress: Progress = QUIET,
     qa: QAOptions | None = None,
     failures_path: str | Path | None = None,
+    replace_other_corpus: bool = False,
 ) -> EvalReport:
     dataset = load_dataset(dataset_dir)
     if qa is not None:
         qa.check(dataset.questions)  # before any index is built
     index_dir = Path(index_dir)
     index_seconds = None
-    if not index_matches(index_dir, dataset, config):
+    if not index_matches(index_dir, dataset, config, replace_other_corpus):
         started = time.monotonic()
         Index.build(dataset.passages, index_dir, config, cache_dir=cache_dir, progress=progress).close()
         index_seconds = round(time.monotonic() - started, 2)

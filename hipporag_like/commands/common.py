@@ -1,0 +1,102 @@
+"""What every command shares: one-line errors with exit 2, checks of paths given on the
+command line, JSON output. Kept apart from cli.py so that command modules can import it while
+cli.py imports them."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import HippoError
+from ..folder import enclosing_index
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _reader_went_away() -> None:
+    """stdout's reader closed it (`... | head`): stop quietly, as a shell tool killed by SIGPIPE
+    would (exit 141), instead of reporting an error about the user's pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not fail again
+    sys.exit(128 + signal.SIGPIPE)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become a one-line message and exit code 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_text_arguments(kwargs)
+        try:
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _reader_went_away()
+        except HippoError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            if exc.errno == errno.ENOTDIR and exc.filename:
+                _fail(f"{exc.filename}: a parent of this path is a file, not a folder")
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _check_text_arguments(values: dict[str, Any]) -> None:
+    """Text from the command line that is not valid UTF-8 (Python keeps such bytes as lone
+    surrogates) is a usage error naming the argument, not a crash deep in the library."""
+    context = click.get_current_context(silent=True)
+    params = {p.name: p for p in context.command.params} if context else {}
+    for name, value in values.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                param = params.get(name)
+                label = param.opts[0] if isinstance(param, click.Option) else f"the {name}"
+                _fail(f"{label} is not valid UTF-8 (bad byte at character {exc.start + 1})")
+
+
+def _check_index_path(index_dir: Path) -> None:
+    """An index path below a file can be neither read nor created: say so, naming both."""
+    for parent in index_dir.parents:
+        if parent.exists() and not parent.is_dir():
+            _fail(f"{index_dir}: a parent of the index path is a file ({parent})")
+
+
+def _check_output(path: Path | None, option: str, folder: bool = False) -> None:
+    """A file (or, with `folder`, a folder) the command writes, checked before any work: never
+    inside an index, where it could replace CURRENT or a version's file; not a folder where a
+    file is due, nor a file where a folder is."""
+    if path is None:
+        return
+    index = enclosing_index(path)
+    if index is not None:
+        _fail(f"{option} {path}: is inside the index folder {index}; write it elsewhere")
+    if folder and path.exists() and not path.is_dir():
+        _fail(f"{option} {path}: is a file, not a folder")
+    if not folder and path.is_dir():
+        _fail(f"{option} {path}: is a folder; give a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                _fail(f"{option} {path}: a parent of this path is a file ({parent})")
+            break
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
