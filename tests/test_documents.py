@@ -139,9 +139,9 @@ def test_missing_extra_is_a_clear_error(tmp_path, monkeypatch):
     pdf = make_pdf(tmp_path / "p.pdf", [["x"]])
     monkeypatch.setitem(sys.modules, "bs4", None)
     monkeypatch.setitem(sys.modules, "pypdf", None)
-    with pytest.raises(MissingExtraError, match=r"'beautifulsoup4' package is not installed.*hipporag-like\[docs\]"):
+    with pytest.raises(MissingExtraError, match=r"'beautifulsoup4' package is not installed.*pip install '\.\[docs\]'"):
         read_corpus([page])
-    with pytest.raises(MissingExtraError, match=r"'pypdf' package is not installed.*hipporag-like\[docs\]"):
+    with pytest.raises(MissingExtraError, match=r"'pypdf' package is not installed.*pip install '\.\[docs\]'"):
         read_corpus([pdf])
 
 
