@@ -15,6 +15,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from .errors import InputError
+
 _CHUNK = 500
 
 
@@ -34,12 +36,17 @@ class KeyValueCache:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection shared by worker threads
-        self._db = sqlite3.connect(str(self.folder / "cache.sqlite3"), timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-        self._db.commit()
+        path = self.folder / "cache.sqlite3"
+        self._db = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:  # another file under that name, or a damaged cache
+            self._db.close()
+            raise InputError(f"{path}: not a usable cache ({exc}); move it away, or give another --cache-dir") from None
 
     def close(self) -> None:
         self._db.close()

@@ -5,6 +5,7 @@ Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 in
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ from .config import EXTRACTOR_KINDS, LLM_KINDS, QUERY_LLM_CHOICES, PipelineConfi
 from .errors import HippoError
 from .progress import Progress
 from .retrieval import MODES
-from .commands.common import _check_index_path, _check_output, _fail, _print_json, guarded
+from .commands.common import OneLineErrors, _check_index_path, _check_output, _fail, _print_json, guarded
 from .text import printable
 from .urls import redact_url
 
@@ -50,7 +51,7 @@ def _with_chunk_tokens(config: PipelineConfig, chunk_tokens: int | None) -> Pipe
 CHUNK_TOKENS_HELP = "Cut documents longer than N embedder tokens into passages (default: [chunking], 256); 0 keeps each whole."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="hipporag-like")
 def main() -> None:
     """Multi-hop retrieval over a knowledge graph with Personalized PageRank.
@@ -190,7 +191,7 @@ def _settle_failures(failed: Sequence[Any], allow_failed: bool, retry_hint: str,
     if len(failed) > shown:
         click.echo(f"... and {len(failed) - shown} more", err=True)
     if not allow_failed:
-        _fail(failure_message(len(failed), retry_hint))
+        _fail(failure_message(len(failed), retry_hint), as_json=False)  # --json's summary, printed, lists them
 
 
 def _dry_run(passages: list, config: PipelineConfig, cache_dir: Path | None, price_in: float | None, price_out: float | None,
@@ -522,7 +523,10 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("HIPPORAG_DEBUG"):
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set HIPPORAG_DEBUG=1 for the traceback)", err=True)
+        message = f"{type(exc).__name__}: {exc}"
+        click.echo(f"internal error: {message} (set HIPPORAG_DEBUG=1 for the traceback)", err=True)
+        if "--json" in sys.argv[1:]:
+            click.echo(json.dumps({"error": {"code": 1, "message": f"internal error: {message}"}}, ensure_ascii=True))
         sys.exit(1)
 
 

@@ -275,6 +275,7 @@ KIND_CHOICES: dict[str, tuple[str, ...]] = {
     "[vectors]": ("edge", "qdrant"),
     "[reader]": LLM_KINDS,
 }
+QDRANT_URL_SCHEMES = ("http://", "https://", "local:")  # [vectors] url
 OPEN_UNIT = ("damping",)  # strictly between 0 and 1
 UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
@@ -316,6 +317,8 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         allowed = next((c for section, c in KIND_CHOICES.items() if section in where), ())
         if allowed and value not in allowed:
             raise InputError(f"{where}: '{value}' is not one of {', '.join(allowed)}")
+    elif key == "url" and not (isinstance(value, str) and value.startswith(QDRANT_URL_SCHEMES)):
+        raise InputError(f"{where}: '{value}' is not a Qdrant URL (http://HOST:PORT, https://..., or local:PATH)")
     elif key in CHOICES and value not in CHOICES[key]:
         raise InputError(f"{where}: '{value}' is not one of {', '.join(CHOICES[key])}")
     elif key in OPEN_UNIT and not 0 < value < 1:

@@ -253,3 +253,23 @@ def test_query_text_output_strips_terminal_escapes(tmp_path):
     assert "1. Alder Quay" in shown.stdout and "Alder Quay is a harbour town." in shown.stdout
     exact = CliRunner().invoke(main, ["query", "Where is Alder Quay?", "--index", str(tmp_path / "idx"), "-k", "1", "--json"])
     assert json.loads(exact.stdout)["passages"][0]["text"] == "Alder Quay is a harbour \x1b[31mtown\x1b[0m.\x07"  # JSON stays exact
+
+
+@pytest.mark.parametrize("args, message", [
+    (["query", "q", "--index", "{index}", "-k", "0", "--json"], "Invalid value for '-k': 0 is not in the range x>=1. (see 'main query --help')"),
+    (["query", "q", "--index", "{tmp}/missing", "--json"], "{tmp}/missing: no such index folder"),
+])
+def test_json_failures_print_the_error_as_json_too(args, message, demo_index_path, tmp_path):
+    """A --json consumer reads {"error": {"code", "message"}} on stdout; stderr keeps its one line."""
+    args = [a.format(index=demo_index_path, tmp=tmp_path) for a in args]
+    result = CliRunner().invoke(main, args)
+    message = message.format(tmp=tmp_path)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {"error": {"code": 2, "message": message}}
+    assert result.stderr.splitlines() == [f"error: {message}"]
+
+
+def test_usage_errors_are_one_line():
+    result = CliRunner().invoke(main, ["nosuch"])
+    assert result.exit_code == 2 and result.output.splitlines() == ["error: No such command 'nosuch'. (see 'main --help')"]
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0

@@ -18,9 +18,39 @@ from ..errors import HippoError
 from ..folder import enclosing_index
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2, as_json: bool | None = None) -> None:
+    """One line on stderr and exit `code`; with --json (read from the running command unless
+    given), the same error as JSON on stdout too ({"error": {"code", "message"}}, as `serve`
+    answers), so a consumer never reads an empty document."""
     click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    if as_json is None:
+        context = click.get_current_context(silent=True)
+        as_json = bool(context is not None and context.params.get("as_json"))
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True))
+    sys.exit(code)
+
+
+class OneLineErrors(click.Group):
+    """Click's usage errors (a bad option value, a missing argument) in one line like every other
+    error, "error: <what> (see '<command> --help')", instead of a usage block of three."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        as_json = "--json" in (sys.argv[1:] if args is None else list(args))  # parsing may stop before it
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(f"{exc.format_message()}{hint}", exc.exit_code, as_json)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code, as_json)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _reader_went_away() -> None:

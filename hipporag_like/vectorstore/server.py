@@ -9,14 +9,46 @@ once no kept version lists it, so readers of an older version keep working.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Iterable
 
 import numpy as np
 
+from ..errors import HippoError
 from ..segments import Segment
+from ..urls import redact_url
 from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, search_live
 
 _BATCH = 512
+# qdrant-client checks the server's version in a thread of its own and warns, in two lines, when
+# the server cannot be reached; the first real call then reports that in one (see _Reported).
+warnings.filterwarnings("ignore", message="Failed to obtain server version", category=UserWarning)
+
+
+class _Reported:
+    """The qdrant-client with its transport failures turned into one-line errors naming the
+    server: a wrong host or a stopped server is the user's to fix, not an internal error."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self._client, self._url = client, redact_url(url)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+            try:
+                return method(*args, **kwargs)
+            except (ResponseHandlingException, ConnectionError) as exc:
+                reason = " ".join(str(getattr(exc, "source", None) or exc).split())
+                raise HippoError(f"cannot reach Qdrant at {self._url} ({reason})") from None
+            except UnexpectedResponse as exc:
+                raise HippoError(f"Qdrant at {self._url} answered HTTP {exc.status_code} to {name} ({exc.reason_phrase})") from None
+
+        return call
 
 
 class QdrantServerStore:
@@ -36,7 +68,7 @@ class QdrantServerStore:
 
         if url.startswith("local:"):
             return cls(QdrantClient(path=url.removeprefix("local:")), prefix, segments)
-        return cls(QdrantClient(url=url, api_key=os.environ.get(api_key_env)), prefix, segments)
+        return cls(_Reported(QdrantClient(url=url, api_key=os.environ.get(api_key_env)), url), prefix, segments)
 
     def name(self, segment: str, collection: str) -> str:
         return f"{self.prefix}_{segment}_{collection}"
