@@ -28,11 +28,21 @@ DEFAULT_INDEX_ROOT = Path("indexes")
 
 def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = None, extractor: str | None = None,
                          qdrant_url: str | None = None, llm_base_url: str | None = None, llm_model: str | None = None) -> PipelineConfig:
-    """The pipeline file (or the defaults) with the command-line flags on top."""
+    """The pipeline file (or the defaults) with the command-line flags on top. Flags that the
+    chosen extractor would ignore are usage errors, so that nothing given is silently dropped."""
     config = load_pipeline(pipeline) if pipeline else PipelineConfig()
     if openie_file:
+        if extractor not in (None, "openie"):
+            raise click.UsageError(f"--openie reads triples from a file; it cannot go with --extractor {extractor}")
+        if openie_file.is_dir():
+            _fail(f"{openie_file}: is a folder, not an OpenIE file")
+        if not openie_file.is_file():
+            _fail(f"{openie_file}: no such OpenIE file")
         config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
     config = config.with_overrides("extractor", kind=extractor, base_url=llm_base_url, model=llm_model)
+    if (llm_base_url or llm_model) and config.extractor.kind not in LLM_KINDS:
+        raise click.UsageError(f"--llm-base-url and --llm-model configure an LLM extractor, and this one is "
+                               f"'{config.extractor.kind}' (add --extractor openai, or use an LLM pipeline)")
     if qdrant_url:
         config = config.with_overrides("vectors", kind="qdrant", url=qdrant_url)
     return config
@@ -73,8 +83,8 @@ def main() -> None:
               "Put no key in it: keys come from the environment (extractor.api_key_env).")
 @click.option("--llm-model", help="Model name for the LLM extractor.")
 @click.option("--dry-run", is_flag=True, help="Count passages and estimate LLM tokens (and cost); call nothing, write nothing.")
-@click.option("--price-in", type=float, help="With --dry-run: price per million input tokens.")
-@click.option("--price-out", type=float, help="With --dry-run: price per million output tokens.")
+@click.option("--price-in", type=click.FloatRange(min=0), help="With --dry-run: price per million input tokens.")
+@click.option("--price-out", type=click.FloatRange(min=0), help="With --dry-run: price per million output tokens.")
 @click.option("--max-tokens-budget", type=click.IntRange(min=1), help="Stop (resumably) once the LLM has used this many tokens.")
 @click.option("--retry-failed", is_flag=True, help="Ask the LLM again for passages quarantined by an earlier run.")
 @click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")
@@ -109,6 +119,8 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
     from .corpus import read_corpus
     from .policies import reading_chunking
 
+    if not dry_run and (price_in is not None or price_out is not None):
+        raise click.UsageError("--price-in and --price-out price a --dry-run; give them with it")
     config = _with_chunk_tokens(_pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
                                                      llm_base_url=llm_base_url, llm_model=llm_model), chunk_tokens)
     _check_index_path(index_dir)

@@ -357,6 +357,8 @@ def _check_type(value: Any, default: Any, where: str) -> Any:
 def load_pipeline(path: str | Path) -> PipelineConfig:
     """Read a TOML pipeline file; relative file paths inside it are relative to the file."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a pipeline file")
     if not path.is_file():
         raise InputError(f"{path}: no such pipeline file")
     try:

@@ -178,6 +178,16 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
     "query-unknown-mode": (lambda s: ["query", "q", "--index", s.index_copy(), "--mode", "nope"], "'--mode'"),
     "query-k-zero": (lambda s: ["query", "q", "--index", s.index_copy(), "-k", "0"], "'-k'"),
     "query-empty-question": (lambda s: ["query", "   ", "--index", s.index_copy()], "the question is empty"),
+    # -- flags the command would otherwise drop silently --
+    "index-openie-with-another-extractor": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", s.file("o.json", {"docs": []}),
+                                                       "--extractor", "spacy", "--dry-run"], "--openie reads triples from a file; it cannot go with --extractor spacy"),
+    "index-llm-model-with-spacy": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--llm-model", "m", "--dry-run"],
+                                   "--llm-base-url and --llm-model configure an LLM extractor, and this one is 'spacy'"),
+    "index-price-without-dry-run": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--price-in", "1"],
+                                    "--price-in and --price-out price a --dry-run"),
+    "index-negative-price": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--dry-run", "--price-out", "-2"], "'--price-out'"),
+    "pipeline-is-a-folder": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--pipeline", str(s.tmp)],
+                             "{tmp}: is a folder, not a pipeline file"),
     # -- outputs: checked before any work, never written inside an index --
     "index-chunk-tokens-over-the-limit": (lambda s: ["index", s.file("c.json", TWO), "--index", s.index_copy(), "--chunk-tokens", "10000", "--quiet"],
                                           "--chunk-tokens 10000: [chunking] max_tokens: 10000 is over the limit of 8192"),

@@ -273,3 +273,15 @@ def test_usage_errors_are_one_line():
     result = CliRunner().invoke(main, ["nosuch"])
     assert result.exit_code == 2 and result.output.splitlines() == ["error: No such command 'nosuch'. (see 'main --help')"]
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+
+
+def test_serve_on_a_port_in_use_fails_before_announcing(demo_index_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--index", str(demo_index_path), "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [f"error: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)"]

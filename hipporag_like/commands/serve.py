@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -11,6 +12,22 @@ import click
 from .common import _check_index_path, _fail, guarded
 from ..config import PPR_METHODS
 from ..errors import MissingExtraError
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (a name that does not resolve, a port in
+    use or reserved), found before the index loads and before "serving ..." is announced."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        return f"--host {host}: {exc.strerror}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return f"--port {port}: cannot listen on {host}:{port} ({exc.strerror})"
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -63,6 +80,9 @@ def serve(index_dir: Path, host: str, port: int, allow_remote: bool, pipeline: P
     if not is_loopback(host) and not os.environ.get(API_KEY_ENV) and not allow_remote:
         _fail(f"--host {host} is not a loopback address: set {API_KEY_ENV} to require a bearer token, "
               "or pass --allow-remote to serve without one")
+    problem = cannot_listen(host, port)
+    if problem:
+        _fail(problem)
     try:
         reader = resolve_reader(pipeline, index_dir, llm_base_url, llm_model, "serve's POST /answer")
     except NoReaderError:
