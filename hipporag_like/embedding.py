@@ -386,12 +386,18 @@ class SentenceTransformerEmbedder:
             _quiet_offline_hf()
             from sentence_transformers import SentenceTransformer
 
-            path = bundled_minilm_path() if self.model == MINILM else self.model
-            _ST_MODELS[self.model] = SentenceTransformer(path, device="cpu")
+            _ST_MODELS[self.model] = SentenceTransformer(str(self._model_dir()), device="cpu")
         return _ST_MODELS[self.model]
 
     def _model_dir(self) -> Path:
-        return Path(bundled_minilm_path() if self.model == MINILM else self.model)
+        """The model's folder: the bundled MiniLM, or a local folder. Nothing is downloaded, so
+        any other name is refused here, in one line, rather than by the hub client in several."""
+        if self.model == MINILM:
+            return Path(bundled_minilm_path())
+        if not Path(self.model).is_dir():
+            raise HippoError(f"[embedder] model: '{self.model}' is neither {MINILM} (bundled) nor a local model folder; "
+                             "models are never downloaded")
+        return Path(self.model)
 
     def query_encoder(self) -> QueryEncoder | None:
         """The ONNX encoder for this model (made once per process), or None: stay on torch."""

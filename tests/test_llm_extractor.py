@@ -212,7 +212,7 @@ def test_factory_builds_llm_extractors(server: FakeLLMServer, tmp_path: Path, mo
     assert extractor.extract(_passages("good"), QUIET)[0].error is None
     monkeypatch.setenv("HIPPORAG_LIKE_CACHE", str(tmp_path / "default"))
     assert isinstance(make_extractor(config), LLMExtractor)  # no cache given: the default folder
-    with pytest.raises(HippoError, match="extractor.model is required"):
+    with pytest.raises(HippoError, match=r"\[extractor\] model: required"):
         make_extractor(ExtractorConfig(kind="openai"))
     monkeypatch.setitem(__import__("sys").modules, "vllm", None)
     with pytest.raises(MissingExtraError, match="vllm"):

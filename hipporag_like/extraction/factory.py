@@ -31,7 +31,7 @@ def make_extractor(
         from .openie_file import OpenIEFileExtractor
 
         if not config.openie_file:
-            raise HippoError("extractor.openie_file is required for the 'openie' extractor")
+            raise HippoError("[extractor] openie_file: required for the 'openie' extractor (or pass --openie FILE)")
         return OpenIEFileExtractor(config.openie_file)
     if config.kind in LLM_KINDS:
         from .llm_extractor import LLMExtractor
@@ -48,7 +48,7 @@ def make_extractor(
 def llm_backend(config: ExtractorConfig) -> "OpenAIBackend | VLLMBackend":
     """The chat backend of an LLM extractor's config (also answers query-time LLM calls)."""
     if not config.model:
-        raise HippoError(f"extractor.model is required for the '{config.kind}' extractor (or pass --llm-model)")
+        raise HippoError(f"[extractor] model: required for the '{config.kind}' extractor (or pass --llm-model)")
     return _openai_backend(config, config.model) if config.kind == "openai" else _vllm_backend(config, config.model)
 
 

@@ -65,8 +65,10 @@ class CacheKeys:
     @classmethod
     def for_config(cls, config: ExtractorConfig) -> "CacheKeys":
         """Keys for a pipeline's LLM extractor, without building its backend (no model load)."""
-        if config.kind not in LLM_KINDS or not config.model:
-            raise HippoError(f"extractor.kind '{config.kind}' with model '{config.model}' is not an LLM extractor")
+        if config.kind not in LLM_KINDS:
+            raise HippoError(f"[extractor] kind: '{config.kind}' is not an LLM extractor")
+        if not config.model:
+            raise HippoError(f"[extractor] model: required for the '{config.kind}' extractor (or pass --llm-model)")
         return cls(config.kind, config.model)
 
 

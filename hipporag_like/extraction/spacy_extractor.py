@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..corpus import Passage
+from ..errors import HippoError
 from ..progress import Progress
 from .base import Extraction
 from .spacy_rules import doc_entities, doc_triples
@@ -30,7 +31,13 @@ def load_spacy(model: str) -> Any:
     if model not in _MODELS:
         import spacy
 
-        _MODELS[model] = spacy.load(model, exclude=list(UNUSED_PIPES))
+        try:
+            _MODELS[model] = spacy.load(model, exclude=list(UNUSED_PIPES))
+        except OSError as exc:
+            if "E050" not in str(exc):  # E050: no package or folder of that name
+                raise
+            raise HippoError(f"[extractor] spacy_model: '{model}' is not an installed spaCy model package "
+                             f"(the default is {DEFAULT_SPACY_MODEL})") from None
     return _MODELS[model]
 
 
