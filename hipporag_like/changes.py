@@ -12,6 +12,7 @@ apart from the array passes; `compaction.py` folds segments together when they p
 from __future__ import annotations
 
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from .tables import BatchRows, Derived, Merge, Tables, add_synonyms, batch_rows,
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
 from .vectorstore.base import VectorStore
+
+_PASSAGE_ID = re.compile(r"[0-9a-f]{16}")  # corpus.passage_id: 16 hex digits of a content hash
 
 
 def phrase_point_id(phrase: str) -> int:
@@ -85,13 +88,16 @@ def plan_change(row_ids: np.ndarray, live: np.ndarray, add: Sequence[Passage], r
     """`row_ids` are the 16-byte content ids of every row, `live` marks the rows in the index."""
     live_rows = np.flatnonzero(live)
     live_ids = row_ids[live_rows]
+    for passage_id in remove:  # "S16" below would cut a longer id down to a real one
+        if not _PASSAGE_ID.fullmatch(passage_id):
+            raise InputError(f"no passage with id {passage_id!r} in the index (ids are 16 hex digits)")
     wanted = np.array(list(dict.fromkeys(remove)), dtype="S16")
     order = np.argsort(live_ids)
     at = np.searchsorted(live_ids[order], wanted) if len(live_ids) else np.zeros(len(wanted), np.int64)
     at = np.minimum(at, max(len(live_ids) - 1, 0))
     found = (live_ids[order][at] == wanted) if len(live_ids) else np.zeros(len(wanted), bool)
     if not found.all():
-        raise InputError(f"no passage with id {wanted[~found][0].decode('ascii', 'replace')} in the index")
+        raise InputError(f"no passage with id {wanted[~found][0].decode('ascii')!r} in the index")
     removed_rows = live_rows[order][at] if len(wanted) else np.zeros(0, np.int64)
     removing = set(wanted.tolist())
     present = set(live_ids.tolist()) - removing

@@ -7,12 +7,18 @@ reader (`corpus.py`) cuts what these return.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingExtraError
+
+# pypdf logs what it repairs or cannot read ("invalid pdf header") as warnings, which Python
+# prints on stderr when the application configured no logging; our own one-line error (or the
+# text read) says what matters. Applications that configure logging still receive them.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 PDF_PAGE_BREAK = "\n\n"  # between the text of two pages; page numbers stay in the provenance
 

@@ -90,6 +90,14 @@ class Setup:
         return str(folder)
 
 
+def passage_id_of_demo(setup: Setup) -> str:
+    """The id of the demo index's first passage."""
+    from hipporag_like.corpus import passage_id
+
+    record = json.loads((DEMO / "corpus.json").read_text(encoding="utf-8"))[0]
+    return passage_id(record["title"], record["text"])
+
+
 def inside_copy(setup: Setup, make: Callable[[str], list[str]]) -> list[str]:
     """Arguments naming a watched copy of the demo index, and a path inside it."""
     return make(setup.index_copy())
@@ -165,6 +173,8 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
                                   'c.json: record 0: field "text" is not valid Unicode'),
     "corpus-nested-too-deeply": (lambda s: ["index", s.file("c.json", "[" * 100_000 + "]" * 100_000), "--index", s.new_index()],
                                  "c.json: invalid JSON: nested too deeply"),
+    "corpus-pdf-that-is-not-one": (lambda s: ["index", s.file("bad.pdf", "not a pdf at all"), "--index", s.new_index(), "--dry-run"],
+                                   "bad.pdf: not a readable PDF"),  # and nothing of pypdf's own warnings
     "corpus-missing-file": (lambda s: ["index", str(s.tmp / "nope.json"), "--index", s.new_index()], "nope.json: no such file or folder"),
     "corpus-folder-without-text-files": (lambda s: ["index", str(Path(s.file("docs/a.bin", "x")).parent), "--index", s.new_index()],
                                          "folder holds no .txt or .md files"),
@@ -177,6 +187,10 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
     "eval-k-not-a-number": (lambda s: ["eval", str(DEMO), "--k", "x", "--index", s.index_copy()], "'--k'"),
     "query-unknown-mode": (lambda s: ["query", "q", "--index", s.index_copy(), "--mode", "nope"], "'--mode'"),
     "query-k-zero": (lambda s: ["query", "q", "--index", s.index_copy(), "-k", "0"], "'-k'"),
+    # An id with a real one as its first 16 characters once deleted that passage (ids were cut to 16 bytes).
+    "delete-id-longer-than-an-id": (lambda s: ["delete", "--index", s.index_copy(), "--id", passage_id_of_demo(s) + "XYZ"],
+                                    "XYZ' in the index (ids are 16 hex digits)"),
+    "delete-empty-id": (lambda s: ["delete", "--index", s.index_copy(), "--id", ""], "no passage with id '' in the index"),
     "query-empty-question": (lambda s: ["query", "   ", "--index", s.index_copy()], "the question is empty"),
     # -- flags the command would otherwise drop silently --
     "index-openie-with-another-extractor": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", s.file("o.json", {"docs": []}),

@@ -146,7 +146,7 @@ def test_insert_and_delete_commands(tmp_path, demo_index_path):
     assert removed.exit_code == 0, removed.output
     assert json.loads(removed.output)["removed"] == 1 and json.loads(removed.output)["counts"]["passages"] == 43
     missing = CliRunner().invoke(main, ["delete", "--index", str(copy), "--id", "0000000000000000"])
-    assert missing.exit_code == 2 and "no passage with id 0000000000000000" in missing.output
+    assert missing.exit_code == 2 and "no passage with id '0000000000000000'" in missing.output
     assert CliRunner().invoke(main, ["delete", "--index", str(copy)]).exit_code == 2
 
 
