@@ -51,21 +51,26 @@ def plan_replacements(index: PassageLookup, passages: Iterable[Passage]) -> list
     return list(dict.fromkeys(replaced))
 
 
-def ids_for_sources(index: PassageLookup, passages_by_source: Mapping[str | Path, Sequence[Passage]]) -> list[str]:
+def ids_for_sources(index: PassageLookup, passages_by_source: Mapping[str | Path, Sequence[Passage] | InputError]) -> list[str]:
     """`delete --source`: the ids of each source file's passages that are in the index: every
     passage whose provenance names the file (all chunks of a document, even of an older version
     of it), and those of its passages as read now that are indexed (records kept whole carry no
     provenance: they are found by content; those not indexed are left out).
 
     A file none of whose passages is indexed is an error: it is the wrong file, or the wrong
-    index, and deleting nothing would hide that.
+    index, and deleting nothing would hide that. A file that can no longer be read (an
+    InputError in place of its passages) is found by provenance alone; with none, that error.
 
     Raises:
         InputError: "FILE: none of its N passages are in the index".
     """
     wanted: list[str] = []
     for source, passages in passages_by_source.items():
+        unreadable = passages if isinstance(passages, InputError) else None
+        passages = [] if unreadable is not None else passages
         present = index.passage_ids_by_source(source_key(source)) + [p.id for p in passages if index.has_passage(p.id)]
+        if not present and unreadable is not None:
+            raise unreadable
         if not present:
             raise InputError(f"{source}: none of its {len(passages)} passages are in the index" if passages
                              else f"{source}: no such file, and no passage from it is in the index")
@@ -87,12 +92,19 @@ def plan_insert(index: PassageLookup, paths: Sequence[str | Path], chunking: Chu
     return passages, plan_replacements(index, passages) if replace_same_title else []
 
 
-def passages_of_sources(sources: Iterable[str | Path], chunking: ChunkingConfig) -> dict[str | Path, list[Passage]]:
+def passages_of_sources(sources: Iterable[str | Path], chunking: ChunkingConfig) -> dict[str | Path, list[Passage] | InputError]:
     """`delete --source`: each file's passages as read now (cut as the index cuts them); a file
-    that is gone has none here, its indexed chunks are still found by their provenance."""
+    that is gone has none here, and one that cannot be read has its error instead: the indexed
+    chunks of either are still found by their provenance."""
     from .corpus import read_corpus
 
-    return {s: read_corpus([s], chunking=chunking).passages if Path(s).exists() else [] for s in sources}
+    found: dict[str | Path, list[Passage] | InputError] = {}
+    for source in sources:
+        try:
+            found[source] = read_corpus([source], chunking=chunking).passages if Path(source).exists() else []
+        except InputError as exc:
+            found[source] = exc
+    return found
 
 
 def read_sources(paths: Iterable[str | Path], chunking: ChunkingConfig, skip_bad: bool = False) -> ReadReport:
