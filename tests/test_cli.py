@@ -285,3 +285,15 @@ def test_serve_on_a_port_in_use_fails_before_announcing(demo_index_path):
         result = CliRunner().invoke(main, ["serve", "--index", str(demo_index_path), "--port", str(port)])
     assert result.exit_code == 2
     assert result.output.splitlines() == [f"error: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)"]
+
+
+def test_json_output_stays_utf8_with_a_path_that_is_not(demo_index_path, tmp_path):
+    """Linux paths may hold any bytes; --json must still print valid UTF-8 JSON."""
+    import shutil
+
+    copy = os.fsencode(tmp_path) + b"/o\xffx"
+    shutil.copytree(demo_index_path, os.fsdecode(copy))
+    result = subprocess.run([sys.executable.encode(), str(ROOT / "cli.py").encode(), b"stats", b"--index", copy, b"--json"],
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8"))["index"] == os.fsdecode(copy)

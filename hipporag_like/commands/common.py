@@ -129,4 +129,11 @@ def _check_output(path: Path | None, option: str, folder: bool = False) -> None:
 
 
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """Readable UTF-8 JSON; all-ASCII escapes when a value holds bytes that are not UTF-8 (a
+    path argument with such bytes reaches Python as lone surrogates), so stdout stays valid."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2)
+    click.echo(text)
