@@ -203,8 +203,16 @@ class Segment:
         return [(self.folder / file, str(info.get("sha256"))) for file, info in self.files.items()]
 
     # -- arrays ------------------------------------------------------------------------------
-    def array(self, name: str, mmap_mode: str | None = "r") -> np.ndarray:
+    def _listed(self, name: str) -> Path:
+        """The path of a file the segment's manifest lists. Only listed files are size- and
+        hash-checked, so one left out of an edited segment.json is never read unchecked."""
         path = self.folder / name
+        if name not in self.files:
+            raise IndexFormatError(f"{path}: not listed in {self.folder / SEGMENT_MANIFEST} (damaged or edited)")
+        return path
+
+    def array(self, name: str, mmap_mode: str | None = "r") -> np.ndarray:
+        path = self._listed(name)
         try:
             return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
         except (OSError, ValueError) as exc:
@@ -215,7 +223,7 @@ class Segment:
 
     def vector_file(self, kind: str) -> tuple[Path, str]:
         name = f"vectors.{kind}.npy"
-        return self.folder / name, str(self.files[name]["sha256"])
+        return self._listed(name), str(self.files[name]["sha256"])
 
     def phrase_ivf(self) -> PhraseIVF | None:
         """The phrase vectors' inverted file, memory-mapped, or None when the segment has none."""
@@ -232,7 +240,7 @@ class Segment:
         if data is None:
             with self._lock:
                 if kind not in self._maps:
-                    path = self.folder / f"{kind}.jsonl"
+                    path = self._listed(f"{kind}.jsonl")
                     self._offsets[kind] = self.array(f"{kind}.offsets.npy", mmap_mode=None)  # before the map: readers check the map
                     with path.open("rb") as handle:
                         size = os.fstat(handle.fileno()).st_size

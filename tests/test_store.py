@@ -207,6 +207,27 @@ def test_a_manifest_that_leaves_arrays_unlisted_is_refused(idx):
         assert str(path) in done.stderr and first in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_segment_file_left_out_of_its_segment_json_is_never_read(idx):
+    """The careful tamperer again: segment.json loses a file's entry and the version manifest
+    gets segment.json's new hash, so the file would go unchecked; reading it is refused."""
+    from hipporag_like.text import content_hash
+
+    version_path = next(idx.glob("v*/manifest.json"))
+    manifest = json.loads(version_path.read_text())
+    entry = manifest["segments"][0]
+    segment_json = idx / "segments" / entry["name"] / "segment.json"
+    meta = json.loads(segment_json.read_text())
+    del meta["files"]["vectors.facts.npy"]
+    raw = json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")
+    segment_json.write_bytes(raw)
+    entry["sha256"] = content_hash(raw)
+    version_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match=r"vectors\.facts\.npy: not listed in .*segment\.json"):
+        open_version(idx)
+    done = cli("verify", "--index", str(idx))
+    assert done.returncode == 2 and "not listed in" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("edit", ["wider", "not a number"])
 def test_an_edited_embedder_dim_is_refused_naming_a_real_file(idx, edit):
     path = next(idx.glob("v*/manifest.json"))
