@@ -12,7 +12,6 @@ apart from the array passes; `compaction.py` folds segments together when they p
 from __future__ import annotations
 
 import json
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import numpy as np
 
 from .cache import KeyValueCache
 from .config import PipelineConfig
-from .corpus import Passage
+from .corpus import Passage, is_passage_id
 from .derive_append import derive_appended
 from .embedding import CachedEmbedder, make_embedder
 from .errors import InputError
@@ -39,8 +38,6 @@ from .tables import BatchRows, Derived, Merge, Tables, add_synonyms, batch_rows,
 from .text import content_hash, fact_text, stable_id
 from .timing import StageClock
 from .vectorstore.base import VectorStore
-
-_PASSAGE_ID = re.compile(r"[0-9a-f]{16}")  # corpus.passage_id: 16 hex digits of a content hash
 
 
 def phrase_point_id(phrase: str) -> int:
@@ -89,7 +86,7 @@ def plan_change(row_ids: np.ndarray, live: np.ndarray, add: Sequence[Passage], r
     live_rows = np.flatnonzero(live)
     live_ids = row_ids[live_rows]
     for passage_id in remove:  # "S16" below would cut a longer id down to a real one
-        if not _PASSAGE_ID.fullmatch(passage_id):
+        if not is_passage_id(passage_id):
             raise InputError(f"no passage with id {passage_id!r} in the index (ids are 16 hex digits)")
     wanted = np.array(list(dict.fromkeys(remove)), dtype="S16")
     order = np.argsort(live_ids)

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import time
 import unicodedata
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import InputError
+from .text import has_visible
 
 if TYPE_CHECKING:
     from .chunking import Counter
@@ -96,6 +98,13 @@ def source_key(path: str | Path) -> str:
     return os.path.abspath(path)
 
 
+PASSAGE_ID = re.compile(r"[0-9a-f]{16}")  # what passage_id gives
+
+
+def is_passage_id(value: str) -> bool:
+    return PASSAGE_ID.fullmatch(value) is not None
+
+
 def passage_id(title: str, text: str) -> str:
     """Stable 64-bit content hash, hex encoded (also used as the vector point id)."""
     content = f"{title}\n{text}" if title else text
@@ -145,8 +154,8 @@ class _Collector:
             except UnicodeEncodeError as exc:  # a lone surrogate, e.g. a JSON "\ud800" escape
                 return self.bad(where, f'field "{name}" is not valid Unicode (unpaired surrogate at character {exc.start})')
         title, body = title.strip(), text.strip()
-        if not body:
-            return self.bad(where, 'field "text" is empty')
+        if not has_visible(body):
+            return self.bad(where, 'field "text" is empty' + (" (only invisible characters)" if body else ""))
         if not self.chunking.enabled and len(body) > MAX_PASSAGE_CHARS:
             return self.bad(where, f"text is {len(body):,} characters, over the {MAX_PASSAGE_CHARS:,} limit; split it into passages first")
         if len(body) > MAX_DOCUMENT_CHARS:

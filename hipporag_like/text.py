@@ -25,6 +25,12 @@ def normalize_phrase(phrase: str) -> str:
     return _LEADING_ARTICLE.sub("", _SPACES.sub(" ", lowered).strip())
 
 
+def has_visible(text: str) -> bool:
+    """Whether `text` holds a character one can see: NUL, other controls and zero-width marks
+    alone (which str.strip() keeps) make an empty passage, not a real one."""
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 def printable(text: str) -> str:
     """`text` safe to print on a terminal: escape sequences and control characters removed
     (tab and newline kept). For human-readable output only; JSON output stays exact."""

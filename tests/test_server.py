@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import SHOWCASE  # noqa: E402
-from hipporag_like.errors import IndexLockedError  # noqa: E402
+from hipporag_like.errors import IndexLockedError, InputError  # noqa: E402
 from hipporag_like.llm.backend import ChatAnswer  # noqa: E402
 from hipporag_like.server import create_app  # noqa: E402
 from hipporag_like.server.models import Limits  # noqa: E402
@@ -415,3 +415,54 @@ def test_a_write_waits_for_another_writer_then_commits_or_answers_409(index_dir:
                        409, "index_locked")
         assert "pid 4242" in error["message"] and _current(index_dir) == before
         other.join()
+
+
+# -- what an outside audit of the API found (2026-11-30) ---------------------------------------
+def test_a_body_that_is_not_json_is_415_and_the_token_comes_before_the_parser(index_dir: Path) -> None:
+    with TestClient(create_app(index_dir, api_key="k3y-\u00fc")) as c:
+        good = {"authorization": b"Bearer " + "k3y-\u00fc".encode("utf-8")}  # the key's UTF-8 bytes on the wire
+        assert c.post("/query", json={"query": "Who founded Greywick Press?"}, headers=good).status_code == 200
+        _error(c.post("/query", content=b"{", headers={"content-type": "application/json"}), 401, "unauthorized")
+        _error(c.post("/query", content=b'{"query": "x"}', headers={**good, "content-type": "text/plain"}), 415, "unsupported_media_type")
+        _error(c.post("/query", content=b'{"query": "x"}', headers=good), 415, "unsupported_media_type")
+        _error(c.post("/query", content=b"{", headers={**good, "content-type": "application/json"}), 400, "invalid_json")
+        _error(c.post("/query", content=b'{"query": "\xff"}', headers={**good, "content-type": "application/json"}), 400, "invalid_json")
+    with pytest.raises(InputError, match="set but blank"):
+        create_app(index_dir, api_key="   ")
+
+
+def test_methods_ids_and_blank_passages(client: TestClient) -> None:
+    wrong = client.put("/query")
+    _error(wrong, 405, "method_not_allowed")
+    assert wrong.headers["allow"] == "POST"
+    assert client.head("/healthz").status_code == 200 and client.head("/").status_code == 200
+    assert client.get("/redoc").status_code == 404  # the README documents /docs only
+    _error(client.delete("/passages/a"), 422, "invalid_id")
+    _error(client.delete("/passages/zzzzzzzzzzzzzzzz"), 422, "invalid_id")
+    before = client.get("/stats").json()["passages"]
+    for text in ("\u0000", "\u200b\u200b", " \t"):
+        _error(client.post("/passages", json={"passages": [{"title": "T", "text": text}]}), 422, "invalid_request")
+    assert client.get("/stats").json()["passages"] == before
+
+
+def test_a_delete_that_loses_the_race_is_404(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two DELETEs of one id: the second finds it present, then its write finds it gone."""
+    holder = client.app.state.holder
+    real_write = holder.write
+    hit = client.post("/query", json={"query": SHOWCASE, "k": 1}).json()["passages"][0]["id"]
+
+    def write_after_another(**change: Any) -> Any:
+        real_write(**change)  # the other request's delete lands first
+        return real_write(**change)
+
+    monkeypatch.setattr(holder, "write", write_after_another)
+    _error(client.delete(f"/passages/{hit}"), 404, "not_found")
+
+
+def test_an_unreachable_reader_is_502(index_dir: Path) -> None:
+    from hipporag_like.config import ReaderConfig
+
+    reader = ReaderConfig(model="m", base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=5)
+    with TestClient(create_app(index_dir, api_key="", reader=reader)) as c:
+        _error(c.post("/answer", json={"query": SHOWCASE, "k": 2}), 502, "llm_unavailable")
+        _error(c.post("/answer", json={"query": SHOWCASE, "steps": -1}), 422, "steps_out_of_range")

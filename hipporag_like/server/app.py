@@ -26,11 +26,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..corpus import is_passage_id
 from ..errors import HippoError, IndexFormatError, IndexLockedError, InputError
+from ..llm.backend import LLMError
+from ..text import has_visible
 from .models import AnswerRequest, ChangeResponse, ErrorResponse, InsertRequest, Limits, QueryRequest, QueryResponse
 from .state import IndexHolder
 
 API_KEY_ENV = "HIPPORAG_LIKE_API_KEY"
+UNAUTHORIZED = f"missing or wrong bearer token (the server was started with {API_KEY_ENV})"
 log = logging.getLogger("hipporag_like.server")
 
 
@@ -105,8 +109,8 @@ def _text(value: str, name: str, limit: int, *, required: bool = True) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ApiError(422, "invalid_text", f"{name} is not valid Unicode (unpaired surrogate at character {exc.start})") from None
-    if required and not value.strip():
-        raise ApiError(422, "invalid_request", f"{name} is empty")
+    if required and not has_visible(value):
+        raise ApiError(422, "invalid_request", f"{name} is empty" + (" (only invisible characters)" if value.strip() else ""))
     if len(value) > limit:
         raise ApiError(422, "too_long", f"{name} is {len(value):,} characters, over the {limit:,} limit")
     return value
@@ -122,6 +126,8 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
     from ..reader.backends import NoReaderError  # noqa: F401 - fail early if the reader package is broken
 
     key = (api_key if api_key is not None else os.environ.get(API_KEY_ENV)) or None
+    if key is not None and not key.strip():
+        raise InputError(f"{API_KEY_ENV} is set but blank: set a real key, or unset it to serve without one")
     holder = IndexHolder(index_dir, ppr)
 
     @asynccontextmanager
@@ -129,9 +135,10 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
         yield
         holder.close()
 
-    app = FastAPI(lifespan=lifespan, title="hipporag-like", description="Multi-hop retrieval with a knowledge graph: query, answer, insert, delete.",
+    app = FastAPI(lifespan=lifespan, redoc_url=None, title="hipporag-like", description="Multi-hop retrieval with a knowledge graph: query, answer, insert, delete.",
                   responses={400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
-                             413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}})
+                             413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+                             500: {"model": ErrorResponse}, 502: {"model": ErrorResponse}})
     app.state.holder = holder
     app.state.limits = limits
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
@@ -141,15 +148,33 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, headers)
 
+    def before_the_body(request: Request) -> JSONResponse | None:
+        """What a request's body is read after: the token (so no parser feedback reaches a client
+        without one), then the content type (a JSON body sent as a form is not "invalid fields")."""
+        if not token_ok(request):
+            return error_response(401, "unauthorized", UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            return error_response(415, "unsupported_media_type",
+                                  f"send the body as JSON with Content-Type: application/json (got {media or 'none'})")
+        return None
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = before_the_body(request)
+        if refused is not None:
+            return refused
         if any(err.get("type") == "json_invalid" for err in exc.errors()):
             return error_response(400, "invalid_json", "the request body is not valid JSON")
         return error_response(422, "invalid_request", _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error"), str(exc.detail))
+        if exc.status_code == 400 and request.method == "POST":  # the body could not be decoded at all
+            refused = before_the_body(request)
+            return refused or error_response(400, "invalid_json", "the request body is not UTF-8 JSON")
+        return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error"), str(exc.detail),
+                              dict(exc.headers) if exc.headers else None)  # 405 keeps its Allow
 
     @app.exception_handler(IndexLockedError)
     async def _locked(request: Request, exc: IndexLockedError) -> JSONResponse:
@@ -161,6 +186,8 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
             return error_response(503, "index_unavailable", str(exc))
         if type(exc).__name__ == "NoReaderError":
             return error_response(503, "no_reader", str(exc))
+        if isinstance(exc, LLMError):  # the request was fine; the reader's server failed or is away
+            return error_response(502, "llm_unavailable", str(exc))
         return error_response(422 if isinstance(exc, InputError) else 400, "invalid_input", str(exc))
 
     @app.exception_handler(Exception)
@@ -168,13 +195,16 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
         log.exception("internal error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "internal server error")
 
-    def authorized(request: Request) -> None:
+    def token_ok(request: Request) -> bool:
         if key is None:
-            return
-        given = request.headers.get("authorization", "")
-        scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("utf-8", "replace"), key.encode("utf-8")):
-            raise ApiError(401, "unauthorized", f"missing or wrong bearer token (the server was started with {API_KEY_ENV})")
+            return True
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        # Headers arrive as latin-1 text: their raw bytes are compared with the key's UTF-8 bytes.
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("latin-1", "replace"), key.encode("utf-8"))
+
+    def authorized(request: Request) -> None:
+        if not token_ok(request):
+            raise ApiError(401, "unauthorized", UNAUTHORIZED)
 
     def checked(body: QueryRequest) -> QueryRequest:
         _text(body.query, "query", limits.max_question_chars)
@@ -184,7 +214,7 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
 
     auth = [Depends(authorized)]
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
         from .page import PAGE
 
@@ -194,6 +224,11 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
     def healthz() -> dict[str, Any]:
         """Liveness: the version this server reads now."""
         return {"status": "ok", "version": holder.committed_name()}
+
+    @app.head("/healthz", include_in_schema=False)
+    def healthz_head() -> Response:
+        """Liveness for checkers that send HEAD."""
+        return Response()
 
     @app.get("/stats", dependencies=auth)
     def stats() -> dict[str, Any]:
@@ -217,6 +252,8 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
         checked(body)
         with holder.lease() as index:
             result = index.retrieve(body.query, k=body.k, mode=body.mode)
+        if not result.passages:
+            raise ApiError(422, "passage_out_of_range", "the query returned no passages to explain")
         if not 0 <= passage < len(result.passages):
             raise ApiError(422, "passage_out_of_range", f"passage must be between 0 and {len(result.passages) - 1}, got {passage}")
         return Response(explain_svg(result, passage), media_type="image/svg+xml")
@@ -227,11 +264,11 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
         from ..reader.answer import MAX_STEPS
 
         checked(body)
+        if not 0 <= body.steps <= MAX_STEPS:
+            raise ApiError(422, "steps_out_of_range", f"steps must be between 0 and {MAX_STEPS}, got {body.steps}")
         if reader is None and llm is None:
             raise ApiError(503, "no_reader", "no reader LLM is configured: start serve with --llm-base-url URL and --llm-model NAME, "
                            "or --pipeline FILE whose [reader] table names a model")
-        if not 0 <= body.steps <= MAX_STEPS:
-            raise ApiError(422, "steps_out_of_range", f"steps must be between 0 and {MAX_STEPS}, got {body.steps}")
         with holder.lease() as index:
             result = index.answer(body.query, k=body.k, mode=body.mode, steps=body.steps, reader=reader, llm=llm, cache_dir=cache_dir)
         return result.to_dict()
@@ -257,13 +294,19 @@ def create_app(index_dir: str | Path, *, api_key: str | None = None, limits: Lim
     @app.delete("/passages/{passage_id}", response_model=ChangeResponse, dependencies=auth)
     def delete(passage_id: str) -> dict[str, Any]:
         """Remove one passage, and every fact, phrase and edge only it supported."""
-        if not passage_id.isascii() or not passage_id.isalnum() or len(passage_id) > 64:
-            raise ApiError(422, "invalid_id", "a passage id is a short hexadecimal content hash")
+        if not is_passage_id(passage_id):
+            raise ApiError(422, "invalid_id", "a passage id is 16 hexadecimal digits (a content hash)")
+        gone = ApiError(404, "not_found", f"no passage with id {passage_id} in the index")
         with holder.lease() as index:
-            present = index.has_passage(passage_id)
-        if not present:
-            raise ApiError(404, "not_found", f"no passage with id {passage_id} in the index")
-        return _change(holder.write(remove=[passage_id]))
+            if not index.has_passage(passage_id):
+                raise gone
+        try:
+            return _change(holder.write(remove=[passage_id]))
+        except InputError:
+            with holder.lease() as index:  # another request deleted it in between
+                if not index.has_passage(passage_id):
+                    raise gone from None
+            raise
 
     def _change(summary: Any) -> dict[str, Any]:
         return {"version": holder.committed_name(), "changed": summary.changed, "added": list(summary.added),
