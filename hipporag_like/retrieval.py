@@ -37,6 +37,10 @@ from .text import normalize_phrase
 from .vectorstore.base import VectorStore
 
 DENSE_SEED_LIMIT = 1000  # passages scored densely per query; the rest count as the lowest
+# ppr-entity links at most this many distinct question entities (one encoding each). Real
+# questions name a handful; a 2,000-character list of names once took 6 s, mostly loading the
+# batch encoder that calls of more than ONNX_MAX_TEXTS (32) texts use.
+MAX_QUESTION_ENTITIES = 32
 
 
 class QueryLLMPaths(Protocol):
@@ -261,7 +265,8 @@ class Retriever:
     def entity_seeds(self, question: str) -> _Seeds:
         if self.question_entities is None:
             raise HippoError("mode 'ppr-entity' needs a question entity extractor (spaCy or an LLM)")
-        entities = [e for e in self.question_entities(question) if normalize_phrase(e)]
+        found = [e for e in self.question_entities(question) if normalize_phrase(e)]
+        entities = list(dict.fromkeys(found))[:MAX_QUESTION_ENTITIES]
         reset = np.zeros(self.n_nodes, dtype=np.float64)
         chosen: dict[int, float] = {}
         if entities:
