@@ -233,8 +233,10 @@ def read_corpus(paths: Iterable[str | Path], skip_bad: bool = False, chunking: C
     `ChunkingConfig(enabled=False)` keeps every record whole). `allow_empty`: a folder with no
     documents, or a corpus with no passages, is an empty report rather than an error.
     """
+    from .arguments import paths as path_list
     from .config import ChunkingConfig
 
+    paths = path_list(paths)  # one path, or a list: a string is never walked letter by letter
     collector = _Collector(skip_bad, chunking if chunking is not None else ChunkingConfig())
     any_path = False
     for raw in paths:

@@ -26,10 +26,11 @@ from .compaction import compact_staged, needs_compaction
 from .config import LLM_KINDS, EmbedderConfig, PipelineConfig, ReaderConfig, RetrievalConfig
 from .corpus import Passage
 from .embedding import Embedder, make_embedder
-from .errors import IndexFormatError, InputError
+from .errors import HippoError, IndexFormatError, InputError
 from .extraction.base import Extractor
 from .folder import IndexWriter
-from . import readers
+from .gate import Gate
+from . import arguments, readers
 from .retirement import retire_unlisted
 from .graph import IndexData, materialize
 from .progress import QUIET, Progress
@@ -87,24 +88,27 @@ class Index:
         self.retriever = Retriever(version, store, embedder, config.retrieval, _question_entity_function(config), self.query_llm)
         self._titles: dict[str, list[str]] | None = None
         self._live_ids: set[bytes] | None = None
+        self._gate = Gate()
+        self._closed = False
 
     # -- writing -----------------------------------------------------------------------------
     @classmethod
     def build(cls, passages: Sequence[Passage], path: str | Path, config: PipelineConfig = PipelineConfig(), *,
               cache_dir: str | Path | None = None, progress: Progress = QUIET, extractor: Extractor | None = None) -> "Index":
         """Extract, embed, link and commit a complete index at `path` (replacing one there)."""
+        passages = arguments.passages(passages)
         if not passages:
             raise InputError("the corpus holds no passages")
-        _write(Path(path), config, list(passages), [], WriteOptions(cache_dir, progress, extractor), rebuild=True)
+        _write(Path(path), config, passages, [], WriteOptions(cache_dir, progress, extractor), rebuild=True)
         return cls.open(path)
 
     def insert(self, passages: Iterable[Passage], **options: Any) -> ChangeSummary:
         """Add passages not yet in the index (by content id); only they are extracted and embedded."""
-        return self.apply(add=list(passages), **options)
+        return self.apply(add=arguments.passages(passages), **options)
 
-    def delete(self, passage_ids: Iterable[str], **options: Any) -> ChangeSummary:
-        """Remove passages, and every fact, phrase and edge only they supported."""
-        return self.apply(remove=list(passage_ids), **options)
+    def delete(self, passage_ids: Iterable[str] | str, **options: Any) -> ChangeSummary:
+        """Remove passages (one id, or a list), and every fact, phrase and edge only they supported."""
+        return self.apply(remove=arguments.passage_ids(passage_ids), **options)
 
     def update(self, old_id: str, new: Passage, **options: Any) -> ChangeSummary:
         """Replace one passage by a new version of it, in one transaction."""
@@ -114,13 +118,17 @@ class Index:
               progress: Progress = QUIET, extractor: Extractor | None = None, compact: bool = False,
               lock_wait: float = 0.0) -> ChangeSummary:
         """One transaction: remove, then add. Afterwards this object shows the latest commit.
-        `lock_wait`: seconds to wait while another process writes (0: IndexBusyError at once)."""
-        self.close()  # a store client of ours must not hold what the writer opens
-        try:
-            return _write(self.path, self.config, list(add), list(remove), WriteOptions(cache_dir, progress, extractor, lock_wait),
-                          compact=compact, opened=self.version)
-        finally:
-            self._reload()
+        `lock_wait`: seconds to wait while another process writes (0: IndexBusyError at once).
+        Queries through this object from other threads wait for it (gate.py)."""
+        add, remove = arguments.passages(add, "add"), arguments.passage_ids(remove, "remove")
+        with self._gate.writing():
+            self._check_open()
+            self.close()  # a store client of ours must not hold what the writer opens
+            try:
+                return _write(self.path, self.config, add, remove, WriteOptions(cache_dir, progress, extractor, lock_wait),
+                              compact=compact, opened=self.version)
+            finally:
+                self._reload()
 
     def sync(self, paths: Sequence[str | Path], *, skip_bad: bool = False, **options: Any) -> ChangeSummary:
         """Bring the documents under `paths` (files or folders) up to date in one transaction:
@@ -129,6 +137,7 @@ class Index:
         index's [chunking]; documents are matched by the `source` stored with their passages."""
         from .policies import plan_sync, read_sources
 
+        paths = arguments.paths(paths)
         passages = read_sources(paths, self.config.chunking, skip_bad).passages
         add, remove = plan_sync(self, passages, paths)
         return self.apply(add=add, remove=remove, **options)
@@ -139,7 +148,13 @@ class Index:
 
     def _reload(self) -> None:
         fresh = Index.open(self.path, retrieval=self.config.retrieval, qdrant_url=self.config.vectors.url, reader=self.config.reader)
+        gate = self._gate  # threads may be waiting on this one
         self.__dict__.update(fresh.__dict__)
+        self._gate = gate
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise HippoError(f"{self.path}: this Index was closed; open it again")
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -163,18 +178,25 @@ class Index:
         if model.fingerprint != built_with:
             raise IndexFormatError(f"{path}: index was built with embedder '{built_with}', this set-up has '{model.fingerprint}'")
         if retrieval is not None:
+            if not isinstance(retrieval, RetrievalConfig):
+                raise InputError(f"retrieval must be a RetrievalConfig, got {type(retrieval).__name__}")
             config = replace(config, retrieval=retrieval)
         if reader is not None:
+            if not isinstance(reader, ReaderConfig):
+                raise InputError(f"reader must be a ReaderConfig, got {type(reader).__name__}")
             config = replace(config, reader=reader)
         if qdrant_url:
             config = config.with_overrides("vectors", url=qdrant_url)
+        config.check("Index.open")  # as a pipeline file's values are
         store = open_vector_store(config.vectors, version.segments, version.manifest["vectors"].get("prefix", ""))
         return cls(path, version, config, store, model)
 
     # -- using -------------------------------------------------------------------------------
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> RetrievalResult:
         """The k passages that best answer `question`, with the reasons they were chosen."""
-        return self.retriever.retrieve(question, k, mode)
+        with self._gate.reading():
+            self._check_open()
+            return self.retriever.retrieve(question, k, mode)
 
     def answer(self, question: str, k: int = 5, mode: str | None = None, *, steps: int = 0, llm: Any = None,
                reader: Any = None, cache_dir: str | Path | None = None) -> Any:
@@ -182,7 +204,15 @@ class Index:
         `reader` (a ReaderConfig; default the pipeline's [reader]) or `llm` (a ChatBackend)."""
         from .reader import answer_with_config
 
-        return answer_with_config(self, question, k=k, mode=mode, steps=steps, reader=reader or self.config.reader, llm=llm, cache_dir=cache_dir)
+        arguments.question_text(question)
+        arguments.count(k, "k")
+        arguments.count(steps, "steps", least=0)
+        if reader is not None and not isinstance(reader, ReaderConfig):
+            raise InputError(f"reader must be a ReaderConfig, got {type(reader).__name__}")
+        with self._gate.reading():
+            self._check_open()
+            return answer_with_config(self, question, k=k, mode=mode, steps=steps, reader=reader or self.config.reader, llm=llm,
+                                      cache_dir=cache_dir)
 
     def has_passage(self, passage_id: str) -> bool:
         """Whether a passage with this content id is in the opened version."""
@@ -219,6 +249,7 @@ class Index:
         return self._sources
 
     def stats(self) -> dict[str, Any]:
+        self._check_open()
         return {
             "path": str(self.path),
             "version": self.folder.name,
@@ -231,6 +262,7 @@ class Index:
     def verify(self) -> dict[str, Any]:
         """Beyond what opening checked (every byte, shapes, ranges): the vector store holds every
         point of every segment. Raises IndexFormatError naming the part at fault."""
+        self._check_open()
         for kind in VECTOR_KINDS:
             expected = int(self.version.offsets[kind][-1])
             held = self.store.count(kind)
@@ -246,6 +278,7 @@ class Index:
         return materialize(self.version, self.config.graph.title_edge_weight)
 
     def close(self) -> None:
+        self._closed = True
         self.store.close()
         self.version.close()
         if self.query_llm is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .config import MODES, RetrievalConfig
 from .embedding import Embedder
+from .arguments import count, question_text
 from .errors import HippoError
 from .lexical import BM25Scorer, TermCounts
 from .ppr import make_graph, personalized_pagerank
@@ -281,13 +282,11 @@ class Retriever:
 
     # -- the one entry point -----------------------------------------------------------------
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> RetrievalResult:
-        mode = mode or self.config.mode
+        mode = self.config.mode if mode is None else mode
         if mode not in MODES:
-            raise HippoError(f"unknown retrieval mode '{mode}' (use one of: {', '.join(MODES)})")
-        if not question.strip():
-            raise HippoError("the question is empty")
-        if k < 1:
-            raise HippoError(f"k must be at least 1, got {k}")
+            raise HippoError(f"unknown retrieval mode {mode!r} (use one of: {', '.join(MODES)})")
+        question_text(question)
+        count(k, "k")
         if mode == "bm25":
             return self._result(question, mode, self.bm25_scores(question), None, _Seeds(np.zeros(0)), k)
         query_vector = self.embedder.embed([question])[0]
