@@ -149,7 +149,9 @@ class IndexWriter:
                 os.close(fd)
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
-                raise IndexBusyError(f"{self.requested}: index is locked by pid {holder} (another writer is running)") from None
+                who = ("this process (another Index object or thread is writing)" if holder == str(os.getpid())
+                       else f"pid {holder} (another writer is running)")
+                raise IndexBusyError(f"{self.requested}: index is locked by {who}") from None
             if self._same_file(fd):
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)

@@ -100,7 +100,7 @@ def test_second_writer_is_refused_and_readers_see_the_last_commit(demo_copy, dem
     reader = Index.open(demo_copy)
     try:
         with IndexWriter(demo_copy):
-            with pytest.raises(IndexLockedError, match=r"index is locked by pid \d+"):
+            with pytest.raises(IndexLockedError, match=r"index is locked by this process \(another Index object or thread is writing\)"):
                 Index.open(demo_copy).delete([demo_passages[0].id])
             # A reader opening while the writer works sees the committed version.
             with Index.open(demo_copy) as during:

@@ -52,7 +52,7 @@ def test_a_symlinked_path_takes_the_same_lock(idx, tmp_path):
     link = tmp_path / "link"
     link.symlink_to(idx)
     with IndexWriter(idx):
-        with pytest.raises(IndexLockedError, match="locked by pid"):
+        with pytest.raises(IndexLockedError, match="locked by this process"):
             with IndexWriter(link):
                 pass
 
@@ -66,7 +66,7 @@ def test_a_writer_may_wait_for_a_busy_lock_but_not_for_a_bad_one(idx, tmp_path):
     first = IndexWriter(idx)
     first.__enter__()
     threading.Timer(0.4, first.__exit__, (None, None, None)).start()  # the other writer finishes soon
-    with pytest.raises(IndexBusyError, match="locked by pid"):
+    with pytest.raises(IndexBusyError, match="locked by this process"):
         with IndexWriter(idx):  # no wait: refused at once
             pass
     started = time.monotonic()
