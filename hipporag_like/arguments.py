@@ -52,30 +52,29 @@ def _many(values: Any, name: str, single: tuple[type, ...]) -> list[Any]:
     return list(values)
 
 
+def _list_of(values: Any, name: str, kinds: tuple[type, ...], what: str) -> list[Any]:
+    """One value of `kinds`, or a list of them; `what` names one in the error."""
+    found = _many(values, name, kinds)
+    for i, value in enumerate(found):
+        if not isinstance(value, kinds):
+            raise InputError(f"{name}[{i}] must be {what}, got {_kind(value)}")
+    return found
+
+
 def paths(values: Any, name: str = "paths") -> list[str | Path]:
     """Files or folders: one path, or a list of them."""
-    found = _many(values, name, (str, PathLike))
-    for i, value in enumerate(found):
-        if not isinstance(value, (str, PathLike)):
-            raise InputError(f"{name}[{i}] must be a path, got {_kind(value)}")
-    return found
+    return _list_of(values, name, (str, PathLike), "a path")
 
 
 def passage_ids(values: Any, name: str = "passage_ids") -> list[str]:
     """Ids to remove: one id, or a list of them (each 16 hex digits is checked when planned)."""
-    found = _many(values, name, (str,))
-    for i, value in enumerate(found):
-        if not isinstance(value, str):
-            raise InputError(f"{name}[{i}] must be a passage id string, got {_kind(value)}")
-    return found
+    return _list_of(values, name, (str,), "a passage id string")
 
 
 def passages(values: Any, name: str = "passages") -> list[Passage]:
     """Passages to write, each as `Passage.make` or `read_corpus` makes them."""
-    found = _many(values, name, (Passage,))
+    found = _list_of(values, name, (Passage,), "a Passage (Passage.make(title, text))")
     for i, value in enumerate(found):
-        if not isinstance(value, Passage):
-            raise InputError(f"{name}[{i}] must be a Passage (Passage.make(title, text)), got {_kind(value)}")
         _check_passage(value, f"{name}[{i}]")
     return found
 
