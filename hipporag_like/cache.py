@@ -11,7 +11,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -44,9 +44,9 @@ class KeyValueCache:
             self._db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
             self._db.commit()
-        except sqlite3.DatabaseError as exc:  # another file under that name, or a damaged cache
+        except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise InputError(f"{path}: not a usable cache ({exc}); move it away, or give another --cache-dir") from None
+            raise _cache_error(path, exc) from None
 
     def close(self) -> None:
         self._db.close()
@@ -55,12 +55,17 @@ class KeyValueCache:
         return dict(self._select("kv", list(keys)))
 
     def put_many(self, items: Mapping[str, str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", list(items.items()))
+        self._write("INSERT OR REPLACE INTO kv VALUES (?, ?)", list(items.items()))
 
     def delete_many(self, keys: Iterable[str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM kv WHERE key = ?", [(k,) for k in keys])
+        self._write("DELETE FROM kv WHERE key = ?", [(k,) for k in keys])
+
+    def _write(self, statement: str, rows: list[Any]) -> None:
+        try:
+            with self._lock, self._db:
+                self._db.executemany(statement, rows)
+        except sqlite3.DatabaseError as exc:  # a full or read-only disk, most often
+            raise _cache_error(self.folder / "cache.sqlite3", exc) from None
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
         with self._lock:
@@ -78,8 +83,7 @@ class KeyValueCache:
 
     def put_vectors(self, keys: list[str], vectors: np.ndarray) -> None:
         rows = [(k, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors)]
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+        self._write("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
 
     def _select(self, table: str, keys: list[str]) -> list[tuple[str, object]]:
         rows: list[tuple[str, object]] = []
@@ -89,3 +93,13 @@ class KeyValueCache:
             with self._lock:
                 rows.extend(self._db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", chunk))
         return rows
+
+
+def _cache_error(path: Path, exc: sqlite3.DatabaseError) -> InputError:
+    """What went wrong with the cache file, in one line: a file that is not a cache may be moved
+    away; a full or read-only disk must not be answered by throwing paid-for work away."""
+    if "not a database" in str(exc) or "malformed" in str(exc):
+        return InputError(f"{path}: not a usable cache ({exc}); move it away, or give another --cache-dir")
+    return InputError(f"{path}: cannot write the cache ({exc}); is its disk full or read-only? "
+                      "free space there, or give another --cache-dir")
+

@@ -23,7 +23,9 @@ import shutil
 import signal
 import stat
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import IndexBusyError, IndexFormatError, IndexLockedError
 
@@ -71,9 +73,22 @@ def enclosing_index(path: Path) -> Path | None:
     return None
 
 
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """A failed write names its file: numpy's short write ("134400 requested and 34784
+    written") and a bare ENOSPC say neither which file nor that the disk is full."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        reason = exc.strerror or f"short write ({exc}); is the disk full?"
+        raise OSError(exc.errno, reason, str(path)) from None
+
+
 def write_synced(path: Path, text: str) -> None:
     """A small text file, on disk before this returns (CURRENT, a manifest)."""
-    with path.open("w", encoding="utf-8") as out:
+    with naming(path), path.open("w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
@@ -81,11 +96,12 @@ def write_synced(path: Path, text: str) -> None:
 
 def fsync_path(path: Path) -> None:
     """fsync a file or folder by path (a folder's sync makes the names in it durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with naming(path):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class IndexWriter:

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import IndexFormatError
-from .folder import fsync_path
+from .folder import fsync_path, naming
 from .synonymy import PhraseIVF
 from .text import content_hash
 
@@ -82,7 +82,7 @@ def known_digest(path: Path) -> str:
 def _write_lines(path: Path, rows: Iterable[Any]) -> np.ndarray:
     """JSON Lines, returning the byte offset of every line start plus the end (not yet synced)."""
     offsets = [0]
-    with path.open("wb") as out:
+    with naming(path), path.open("wb") as out:
         for row in rows:
             data = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
             out.write(data)
@@ -93,7 +93,7 @@ def _write_lines(path: Path, rows: Iterable[Any]) -> np.ndarray:
 def save_array(path: Path, array: np.ndarray) -> None:
     """An .npy file, written but not yet synced: writers save a folder's files, then call
     `sync_and_hash` on them all at once."""
-    with path.open("wb") as out:
+    with naming(path), path.open("wb") as out:
         np.save(out, np.ascontiguousarray(array), allow_pickle=False)
 
 

@@ -465,3 +465,43 @@ def test_inserts_find_synonyms_through_a_large_segments_inverted_file(tmp_path, 
     centroids.write_bytes(bytes(data))
     with pytest.raises(IndexFormatError):
         open_version(tmp_path / "grown")
+
+
+def test_a_short_write_names_its_file(tmp_path, monkeypatch):
+    """numpy reports a full disk as "134400 requested and 34784 written", naming no file."""
+    import numpy as np
+
+    from hipporag_like import segments
+
+    def short_write(out, array, allow_pickle):
+        raise OSError("134400 requested and 34784 written")
+
+    monkeypatch.setattr(segments.np, "save", short_write)
+    with pytest.raises(OSError) as caught:
+        segments.save_array(tmp_path / "t.x.npy", np.zeros(3))
+    assert caught.value.filename == str(tmp_path / "t.x.npy")
+    assert caught.value.strerror == "short write (134400 requested and 34784 written); is the disk full?"
+
+
+def test_a_cache_that_cannot_be_written_is_not_called_damaged(tmp_path):
+    """A full or read-only disk must not be answered with "move the cache away": it holds
+    extraction and embeddings already paid for."""
+    import sqlite3
+
+    from hipporag_like.cache import KeyValueCache
+    from hipporag_like.errors import InputError
+
+    cache = KeyValueCache(tmp_path / "cache")
+    cache.put("kept", "paid for")
+    cache.close()
+    cache = KeyValueCache(tmp_path / "cache")
+    cache._db = sqlite3.connect(f"file:{tmp_path / 'cache' / 'cache.sqlite3'}?mode=ro", uri=True, check_same_thread=False)
+    with pytest.raises(InputError, match=r"cache.sqlite3: cannot write the cache \(attempt to write a readonly database\); "
+                                         r"is its disk full or read-only\?"):
+        cache.put("new", "value")
+    assert cache.get("kept") == "paid for"
+    cache.close()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "cache.sqlite3").write_text("not a database at all, really")
+    with pytest.raises(InputError, match="not a usable cache .*move it away"):
+        KeyValueCache(tmp_path / "other")

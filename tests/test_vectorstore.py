@@ -179,3 +179,34 @@ def test_big_edge_shards_are_searched_by_hnsw_and_small_ones_exactly(tmp_path):
         assert not any(p.name.endswith(HNSW_SUFFIX) for p in (tmp_path / "cache" / "shards").iterdir())
     finally:
         store.close()
+
+
+def test_edge_refuses_a_shard_the_disk_has_no_room_for_and_clears_killed_builds(tmp_path, monkeypatch):
+    """On a full disk Qdrant Edge's memory-mapped writes kill the process (SIGBUS), and the
+    killed build's temporary folder used to stay forever."""
+    import os
+    import time
+    from collections import namedtuple
+
+    from hipporag_like.errors import HippoError
+    from hipporag_like.vectorstore import edge
+
+    vectors = unit(12, seed=21)
+    seg = segment(tmp_path / "segs", vectors, unit(2, seed=22))
+    cache = tmp_path / "cache"
+    killed, running = cache / "shards" / ".tmp-0123456789ab", cache / "shards" / ".tmp-ba9876543210"
+    for folder in (killed, running):
+        folder.mkdir(parents=True)
+    old = time.time() - edge.STALE_BUILD_S - 60
+    os.utime(killed, (old, old))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(edge.shutil, "disk_usage", lambda path: usage(1 << 30, (1 << 30) - (1 << 20), 1 << 20))
+    store = open_vector_store(VectorsConfig(kind="edge"), [seg], "t", cache)
+    try:
+        with pytest.raises(HippoError, match=r"cache/shards: 1 MB free, and building a vector shard here needs about 16 MB"):
+            store.search("passages", vectors[0], 3)
+        assert not killed.exists() and running.exists()  # only a build left for an hour is removed
+        monkeypatch.undo()  # room again
+        assert store.search("passages", vectors[0], 1)[0][0] == 0
+    finally:
+        store.close()

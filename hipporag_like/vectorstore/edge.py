@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from ..errors import IndexFormatError
+from ..errors import HippoError, IndexFormatError
 from ..segments import Segment, known_digest
 from .base import COLLECTIONS, RetiredSegment, as_pairs, merge_hits, search_live
 
@@ -35,6 +36,31 @@ VECTOR_NAME = "v"
 HNSW_SUFFIX = "-hnsw-q8"  # cache name of shards built with HNSW over int8-quantized vectors
 HNSW_EF = 128  # candidates explored per HNSW query (at least the number of points asked for)
 _UPSERT_BATCH = 4096
+
+
+STALE_BUILD_S = 3600  # a shard build left this long was killed: nothing finishes it
+ROOM_FACTOR, ROOM_SLACK = 2, 16 << 20  # a shard took 1.1x its vectors on disk (2.1x apparent): keep a margin
+
+
+def _clear_stale_builds(cache_root: Path) -> None:
+    """Remove shard builds that a killed process left half-done (their `finally` never ran)."""
+    cutoff = time.time() - STALE_BUILD_S
+    for leftover in cache_root.glob(".tmp-*"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass  # another process removed it first
+
+
+def _check_room(cache_root: Path, vector_bytes: int) -> None:
+    """Qdrant Edge writes a shard through memory maps: on a full disk that is a bus error that
+    kills the process (SIGBUS), not an exception. So refuse, in one line, before starting."""
+    free = shutil.disk_usage(cache_root).free
+    needed = ROOM_FACTOR * vector_bytes + ROOM_SLACK
+    if free < needed:
+        raise HippoError(f"{cache_root}: {free / 2**20:.0f} MB free, and building a vector shard here needs about "
+                         f"{needed / 2**20:.0f} MB; free space, or set HIPPORAG_LIKE_CACHE to a folder on a larger disk")
 
 
 class EdgeVectorStore:
@@ -79,6 +105,8 @@ class EdgeVectorStore:
             raise IndexFormatError(f"{vector_file}: holds {vectors.shape[0]} vectors, expected {size}")
         qe = self._qe
         self.cache_root.mkdir(parents=True, exist_ok=True)
+        _clear_stale_builds(self.cache_root)
+        _check_room(self.cache_root, vectors.nbytes)
         tmp = self.cache_root / f".tmp-{secrets.token_hex(6)}"
         try:
             hnsw = self._hnsw(size)
