@@ -210,3 +210,18 @@ def test_edge_refuses_a_shard_the_disk_has_no_room_for_and_clears_killed_builds(
         assert store.search("passages", vectors[0], 1)[0][0] == 0
     finally:
         store.close()
+
+
+def test_edge_says_where_to_build_shards_when_the_cache_is_not_writable(tmp_path):
+    from hipporag_like.errors import HippoError
+
+    vectors = unit(4, seed=31)
+    seg = segment(tmp_path / "segs", vectors, unit(2, seed=32))
+    (tmp_path / "home").write_text("a file where the cache folder should be")
+    store = open_vector_store(VectorsConfig(kind="edge"), [seg], "t", tmp_path / "home")
+    try:
+        with pytest.raises(HippoError, match=r"home/shards: cannot build vector shards here \(Not a directory\); "
+                                             r"set HIPPORAG_LIKE_CACHE to a writable folder"):
+            store.search("passages", vectors[0], 1)
+    finally:
+        store.close()

@@ -104,7 +104,14 @@ class EdgeVectorStore:
         if vectors.shape[0] != size:
             raise IndexFormatError(f"{vector_file}: holds {vectors.shape[0]} vectors, expected {size}")
         qe = self._qe
-        self.cache_root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.cache_root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a read-only home in a container, most often
+            raise HippoError(f"{self.cache_root}: cannot build vector shards here ({exc.strerror}); "
+                             "set HIPPORAG_LIKE_CACHE to a writable folder") from None
+        if not os.access(self.cache_root, os.W_OK):
+            raise HippoError(f"{self.cache_root}: cannot build vector shards here (not writable); "
+                             "set HIPPORAG_LIKE_CACHE to a writable folder")
         _clear_stale_builds(self.cache_root)
         _check_room(self.cache_root, vectors.nbytes)
         tmp = self.cache_root / f".tmp-{secrets.token_hex(6)}"
