@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 in
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -24,6 +25,13 @@ from .text import printable
 from .urls import redact_url
 
 DEFAULT_INDEX_ROOT = Path("indexes")
+
+
+def _price(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A price per million tokens: a finite number, not negative (click's range lets NaN pass)."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"{value} is not a price (a finite number, 0 or more)")
+    return value
 
 
 def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = None, extractor: str | None = None,
@@ -83,8 +91,8 @@ def main() -> None:
               "Put no key in it: keys come from the environment (extractor.api_key_env).")
 @click.option("--llm-model", help="Model name for the LLM extractor.")
 @click.option("--dry-run", is_flag=True, help="Count passages and estimate LLM tokens (and cost); call nothing, write nothing.")
-@click.option("--price-in", type=click.FloatRange(min=0), help="With --dry-run: price per million input tokens.")
-@click.option("--price-out", type=click.FloatRange(min=0), help="With --dry-run: price per million output tokens.")
+@click.option("--price-in", type=float, callback=_price, help="With --dry-run: price per million input tokens.")
+@click.option("--price-out", type=float, callback=_price, help="With --dry-run: price per million output tokens.")
 @click.option("--max-tokens-budget", type=click.IntRange(min=1), help="Stop (resumably) once the LLM has used this many tokens.")
 @click.option("--retry-failed", is_flag=True, help="Ask the LLM again for passages quarantined by an earlier run.")
 @click.option("--allow-failed", is_flag=True, help="Exit 0 even if some passages failed extraction (they are indexed without facts).")

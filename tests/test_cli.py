@@ -297,3 +297,19 @@ def test_json_output_stays_utf8_with_a_path_that_is_not(demo_index_path, tmp_pat
                             capture_output=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.decode("utf-8"))["index"] == os.fsdecode(copy)
+
+
+def test_help_into_a_closed_pipe_and_no_arguments():
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    assert process.wait() == 141 and process.stderr.read() == b""
+    bare = subprocess.run([sys.executable, str(ROOT / "cli.py")], capture_output=True, text=True)
+    assert bare.stdout.startswith("Usage: ") and "error" not in bare.stdout + bare.stderr  # its help, as asked
+
+
+def test_prices_must_be_finite(tmp_path):
+    corpus = tmp_path / "c.json"
+    corpus.write_text(json.dumps([{"title": "A", "text": "Alder Quay is a harbour town."}]))
+    for price in ("nan", "inf", "-1"):
+        result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "i"), "--dry-run", f"--price-in={price}"])
+        assert result.exit_code == 2 and "is not a price" in result.output

@@ -27,7 +27,10 @@ def _fail(message: str, code: int = 2, as_json: bool | None = None) -> None:
         context = click.get_current_context(silent=True)
         as_json = bool(context is not None and context.params.get("as_json"))
     if as_json:
-        click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True))
+        try:
+            click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True))
+        except BrokenPipeError:
+            _reader_went_away()
     sys.exit(code)
 
 
@@ -42,6 +45,16 @@ class OneLineErrors(click.Group):
         as_json = "--json" in (sys.argv[1:] if args is None else list(args))  # parsing may stop before it
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+            sys.stdout.flush()  # --help's text is written here, not at exit
+        except click.exceptions.NoArgsIsHelpError as exc:  # the command alone: its help, as asked
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:  # --help or --version into `| head`
+            _reader_went_away()
+        except SystemExit as exc:
+            if exc.code == 1 and type(sys.stdout).__name__.lstrip("_") == "PacifyFlushWrapper":
+                _reader_went_away()  # click met the closed pipe itself and chose exit 1
+            raise
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _fail(f"{exc.format_message()}{hint}", exc.exit_code, as_json)
