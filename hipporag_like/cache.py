@@ -34,10 +34,19 @@ class KeyValueCache:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{self.folder}: cannot be the cache folder ({exc.strerror}); give another --cache-dir "
+                             "or HIPPORAG_LIKE_CACHE") from None
         self._lock = threading.Lock()  # one connection shared by worker threads
         path = self.folder / "cache.sqlite3"
-        self._db = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder, not the cache file; move it away, or give another --cache-dir")
+        try:
+            self._db = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
+        except sqlite3.DatabaseError as exc:
+            raise _cache_error(path, exc) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -79,7 +88,9 @@ class KeyValueCache:
         self.put_many({key: value})
 
     def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._select("vec", keys)}
+        """Stored vectors; an entry that is not whole float32s is damaged and left out (recomputed)."""
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._select("vec", keys)
+                if isinstance(v, bytes) and len(v) % 4 == 0 and v}
 
     def put_vectors(self, keys: list[str], vectors: np.ndarray) -> None:
         rows = [(k, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors)]
@@ -90,8 +101,11 @@ class KeyValueCache:
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            with self._lock:
-                rows.extend(self._db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", chunk))
+            try:
+                with self._lock:
+                    rows.extend(self._db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", chunk))
+            except sqlite3.DatabaseError as exc:  # a damaged file ("database disk image is malformed")
+                raise _cache_error(self.folder / "cache.sqlite3", exc) from None
         return rows
 
 

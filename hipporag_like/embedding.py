@@ -15,6 +15,7 @@ The fast path is an implementation detail: it changes neither the fingerprint no
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import importlib.util
@@ -542,7 +543,7 @@ class CachedEmbedder:
         if self.cache is None:
             return self.inner.embed(texts)
         keys = [self._key(t) for t in texts]
-        found = self.cache.get_vectors(list(dict.fromkeys(keys)))
+        found = _one_width(self.cache.get_vectors(list(dict.fromkeys(keys))))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         with progress.bar(label, total=len(texts), initial=len(texts) - len(missing)) as bar:
             for start in range(0, len(missing), self.chunk):
@@ -555,6 +556,16 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.inner.dim), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
+
+
+def _one_width(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Cached vectors of the width most of them have: another width is a damaged entry, left to
+    be embedded again. (Asking the model its width would load it for a build served from cache.)"""
+    widths = collections.Counter(len(v) for v in found.values())
+    if len(widths) <= 1:
+        return found
+    width = widths.most_common(1)[0][0]
+    return {k: v for k, v in found.items() if len(v) == width}
 
 
 def make_embedder(kind: str, model: str, base_url: str | None, api_key_env: str) -> Embedder:

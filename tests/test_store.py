@@ -505,3 +505,26 @@ def test_a_cache_that_cannot_be_written_is_not_called_damaged(tmp_path):
     (tmp_path / "other" / "cache.sqlite3").write_text("not a database at all, really")
     with pytest.raises(InputError, match="not a usable cache .*move it away"):
         KeyValueCache(tmp_path / "other")
+
+
+def test_damaged_cache_entries_are_computed_again(tmp_path):
+    """A cache is a copy of paid-for work: an entry that no longer reads is redone, not a crash."""
+    import sqlite3
+
+    corpus = tmp_path / "c.json"
+    corpus.write_text(json.dumps([{"title": "Alder Quay", "text": "Alder Quay is a harbour town on the Brimwell river."},
+                                  {"title": "Brimwell", "text": "Brimwell is a river in the north."}]))
+    first = cli("index", str(corpus), "--index", str(tmp_path / "one"), "--cache-dir", str(tmp_path / "cache"), "--quiet")
+    assert first.returncode == 0, first.stderr
+    db = sqlite3.connect(tmp_path / "cache" / "cache.sqlite3")
+    db.execute("UPDATE kv SET value = '{garbage'")
+    db.execute("UPDATE vec SET value = x'0102'")
+    db.commit()
+    db.close()
+    again = cli("index", str(corpus), "--index", str(tmp_path / "two"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["passages"] == 2
+    (tmp_path / "folder" / "cache.sqlite3").mkdir(parents=True)
+    refused = cli("index", str(corpus), "--index", str(tmp_path / "three"), "--cache-dir", str(tmp_path / "folder"))
+    assert refused.returncode == 2 and refused.stderr.strip().endswith("cache.sqlite3: is a folder, not the cache file; "
+                                                                          "move it away, or give another --cache-dir")

@@ -59,6 +59,16 @@ class Extractor(Protocol):
         ...
 
 
+def _readable(passage_id: str, raw: str | None) -> Extraction | None:
+    """A cached extraction, or None when absent or damaged (a cache is a copy: redo the work)."""
+    if raw is None:
+        return None
+    try:
+        return Extraction.from_json(passage_id, raw)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return None
+
+
 @dataclass
 class CachedExtractor:
     """Runs an extractor only on passages it has not seen, storing results batch by batch.
@@ -84,11 +94,11 @@ class CachedExtractor:
         results: dict[str, Extraction] = {}
         todo: list[Passage] = []
         for passage in passages:
-            raw = found.get(self._key(passage))
-            if raw is None:
+            cached = _readable(passage.id, found.get(self._key(passage)))
+            if cached is None:  # not cached, or a damaged entry: extracted again
                 todo.append(passage)
             else:
-                results[passage.id] = Extraction.from_json(passage.id, raw)
+                results[passage.id] = cached
         self.hits = len(passages) - len(todo)
         with progress.bar("extracting", total=len(passages), initial=self.hits) as bar:
             for start in range(0, len(todo), self.batch_size):
