@@ -132,7 +132,7 @@ def index(corpus: tuple[Path, ...], index_dir: Path, pipeline: Path | None, extr
     config = _with_chunk_tokens(_pipeline_from_flags(pipeline, openie_file=openie_file, extractor=extractor, qdrant_url=qdrant_url,
                                                      llm_base_url=llm_base_url, llm_model=llm_model), chunk_tokens)
     _check_index_path(index_dir)
-    _check_output(cache_dir, "--cache-dir", folder=True)
+    _check_output(cache_dir, "--cache-dir", folder=True, index_dir=index_dir)
     started = time.monotonic()
     report = read_corpus(corpus, skip_bad=skip_bad, chunking=reading_chunking(config))
     if dry_run:
@@ -324,7 +324,7 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
     if replace_same_title and replace_source:
         raise click.UsageError("give '--replace-same-title' or '--replace-source', not both")
     _check_index_path(index_dir)
-    _check_output(cache_dir, "--cache-dir", folder=True)
+    _check_output(cache_dir, "--cache-dir", folder=True, index_dir=index_dir)
     started = time.monotonic()
     with Index.open(index_dir) as opened:
         config = extraction_config(_with_chunk_tokens(opened.config, chunk_tokens), openie_file=openie_file, kind=extractor,
@@ -483,7 +483,7 @@ def eval_command(dataset_dir: Path, openie_file: Path | None, pipeline: Path | N
     _check_index_path(index_dir)
     for path, option, folder in ((out, "--out", True), (answers_path, "--answers", False), (failures_path, "--failures", False),
                                  (cache_dir, "--cache-dir", True)):
-        _check_output(path, option, folder)  # before the evaluation, not after it
+        _check_output(path, option, folder, index_dir)  # before the evaluation, not after it
     answering = qa_options(config.reader, qa, answers_path, steps, llm_base_url, llm_model)
     report = evaluate(dataset_dir, config, index_dir, modes or None, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), qa=answering,
                       failures_path=failures_path, replace_other_corpus=replace_other_corpus)
@@ -518,8 +518,7 @@ def export(index_dir: Path, graphml_file: Path, follow_symlinks: bool, as_json: 
 
     _check_index_path(index_dir)
     target = check_destination(graphml_file, follow_symlinks)  # before the index and its models load
-    if target.resolve().is_relative_to(index_dir.resolve()):
-        _fail(f"{graphml_file}: is inside the index folder {index_dir}; write the GraphML elsewhere")
+    _check_output(target, "--graphml", index_dir=index_dir)
     with Index.open(index_dir) as opened:
         graph = write_graphml(opened.data, graphml_file, follow_symlinks)
     data = {"graphml": str(graphml_file), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}

@@ -51,7 +51,7 @@ def ask(question: str, index_dir: Path, k: int | None, mode: str | None, steps: 
     from ..reader import resolve_reader
 
     _check_index_path(index_dir)
-    _check_output(cache_dir, "--cache-dir", folder=True)
+    _check_output(cache_dir, "--cache-dir", folder=True, index_dir=index_dir)
     reader = resolve_reader(pipeline, index_dir, llm_base_url, llm_model, "ask")  # before any model loads
     with Index.open(index_dir) as opened:
         result = opened.answer(question, k=k or reader.k, mode=mode, steps=steps, reader=reader, cache_dir=cache_dir)

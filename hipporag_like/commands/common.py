@@ -121,13 +121,16 @@ def _check_index_path(index_dir: Path) -> None:
             _fail(f"{index_dir}: a parent of the index path is a file ({parent})")
 
 
-def _check_output(path: Path | None, option: str, folder: bool = False) -> None:
+def _check_output(path: Path | None, option: str, folder: bool = False, index_dir: Path | None = None) -> None:
     """A file (or, with `folder`, a folder) the command writes, checked before any work: never
-    inside an index, where it could replace CURRENT or a version's file; not a folder where a
-    file is due, nor a file where a folder is."""
+    inside an index (an existing one, or `index_dir`, which the command may be about to make),
+    where it could replace CURRENT or a version's file; not a folder where a file is due, nor a
+    file where a folder is."""
     if path is None:
         return
     index = enclosing_index(path)
+    if index is None and index_dir is not None and path.resolve().is_relative_to(index_dir.resolve()):
+        index = index_dir
     if index is not None:
         _fail(f"{option} {path}: is inside the index folder {index}; write it elsewhere")
     if folder and path.exists() and not path.is_dir():

@@ -43,7 +43,7 @@ def query(question: str, index_dir: Path, k: int, mode: str | None, as_json: boo
     from ..index import Index
 
     _check_index_path(index_dir)
-    _check_output(explain_file, "--explain")
+    _check_output(explain_file, "--explain", index_dir=index_dir)
     with Index.open(index_dir, **_query_llm_overrides(index_dir, fact_filter, decompose, llm_base_url, llm_model)) as opened:
         result = opened.retrieve(question, k=k, mode=mode)
     if explain_file is not None and result.passages:

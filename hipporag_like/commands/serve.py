@@ -77,7 +77,7 @@ def serve(index_dir: Path, host: str, port: int, allow_remote: bool, pipeline: P
     from ..server.workers import FACTORY, SETTINGS_ENV, settings_for_workers
 
     _check_index_path(index_dir)
-    _check_output(cache_dir, "--cache-dir", folder=True)
+    _check_output(cache_dir, "--cache-dir", folder=True, index_dir=index_dir)
     if not is_loopback(host) and not os.environ.get(API_KEY_ENV) and not allow_remote:
         _fail(f"--host {host} is not a loopback address: set {API_KEY_ENV} to require a bearer token, "
               "or pass --allow-remote to serve without one")
