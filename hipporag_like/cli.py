@@ -38,19 +38,10 @@ def _pipeline_from_flags(pipeline: Path | None, *, openie_file: Path | None = No
                          qdrant_url: str | None = None, llm_base_url: str | None = None, llm_model: str | None = None) -> PipelineConfig:
     """The pipeline file (or the defaults) with the command-line flags on top. Flags that the
     chosen extractor would ignore are usage errors, so that nothing given is silently dropped."""
+    from .policies import extraction_config
+
     config = load_pipeline(pipeline) if pipeline else PipelineConfig()
-    if openie_file:
-        if extractor not in (None, "openie"):
-            raise click.UsageError(f"--openie reads triples from a file; it cannot go with --extractor {extractor}")
-        if openie_file.is_dir():
-            _fail(f"{openie_file}: is a folder, not an OpenIE file")
-        if not openie_file.is_file():
-            _fail(f"{openie_file}: no such OpenIE file")
-        config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
-    config = config.with_overrides("extractor", kind=extractor, base_url=llm_base_url, model=llm_model)
-    if (llm_base_url or llm_model) and config.extractor.kind not in LLM_KINDS:
-        raise click.UsageError(f"--llm-base-url and --llm-model configure an LLM extractor, and this one is "
-                               f"'{config.extractor.kind}' (add --extractor openai, or use an LLM pipeline)")
+    config = extraction_config(config, openie_file=openie_file, kind=extractor, base_url=llm_base_url, model=llm_model)
     if qdrant_url:
         config = config.with_overrides("vectors", kind="qdrant", url=qdrant_url)
     return config

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
 from .corpus import Passage, ReadReport, source_key
-from .config import ChunkingConfig, PipelineConfig
+from .config import LLM_KINDS, ChunkingConfig, PipelineConfig
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -188,11 +188,22 @@ __all__ = ["plan_replacements", "ids_for_sources", "plan_insert", "passages_of_s
 
 def extraction_config(config: PipelineConfig, *, openie_file: Path | None = None, kind: str | None = None,
                       base_url: str | None = None, model: str | None = None) -> PipelineConfig:
-    """The pipeline for passages added to an index: the index's own, with the extractor the
-    caller names on top (an OpenIE file holding the new passages, or an LLM)."""
+    """A pipeline (an index's own, or a file's) with the extractor the caller names on top: an
+    OpenIE file holding the passages' triples, or an LLM. Flags the chosen extractor would
+    ignore are refused, so that nothing given is silently dropped."""
     if openie_file:
+        if kind not in (None, "openie"):
+            raise InputError(f"--openie reads triples from a file; it cannot go with --extractor {kind}")
+        if Path(openie_file).is_dir():
+            raise InputError(f"{openie_file}: is a folder, not an OpenIE file")
+        if not Path(openie_file).is_file():
+            raise InputError(f"{openie_file}: no such OpenIE file")
         config = config.with_overrides("extractor", kind="openie", openie_file=str(openie_file))
-    return config.with_overrides("extractor", kind=kind, base_url=base_url, model=model)
+    config = config.with_overrides("extractor", kind=kind, base_url=base_url, model=model)
+    if (base_url or model) and config.extractor.kind not in LLM_KINDS:
+        raise InputError(f"--llm-base-url and --llm-model configure an LLM extractor, and this one is "
+                         f"'{config.extractor.kind}' (add --extractor openai, or use an LLM pipeline)")
+    return config
 
 
 def reading_chunking(config: PipelineConfig) -> ChunkingConfig:

@@ -195,6 +195,10 @@ CASES: dict[str, tuple[Callable[[Setup], list[str]], str]] = {
     # -- flags the command would otherwise drop silently --
     "index-openie-with-another-extractor": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--openie", s.file("o.json", {"docs": []}),
                                                        "--extractor", "spacy", "--dry-run"], "--openie reads triples from a file; it cannot go with --extractor spacy"),
+    "insert-openie-with-another-extractor": (lambda s: ["insert", s.file("c.json", TWO), "--index", s.index_copy(), "--openie", s.file("o.json", {"docs": []}),
+                                                        "--extractor", "spacy"], "--openie reads triples from a file; it cannot go with --extractor spacy"),
+    "insert-llm-model-on-a-spacy-index": (lambda s: ["insert", s.file("c.json", TWO), "--index", s.index_copy(), "--llm-model", "m"],
+                                          "--llm-base-url and --llm-model configure an LLM extractor, and this one is 'spacy'"),
     "index-llm-model-with-spacy": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--llm-model", "m", "--dry-run"],
                                    "--llm-base-url and --llm-model configure an LLM extractor, and this one is 'spacy'"),
     "index-price-without-dry-run": (lambda s: ["index", s.file("c.json", TWO), "--index", s.new_index(), "--price-in", "1"],
