@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -275,7 +276,14 @@ KIND_CHOICES: dict[str, tuple[str, ...]] = {
     "[vectors]": ("edge", "qdrant"),
     "[reader]": LLM_KINDS,
 }
-QDRANT_URL_SCHEMES = ("http://", "https://", "local:")  # [vectors] url
+def _qdrant_url(value: Any) -> bool:
+    """[vectors] url: a server with a host (http, https), or local:PATH (qdrant-client's files)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("local:"):
+        return bool(value.removeprefix("local:").strip())
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 OPEN_UNIT = ("damping",)  # strictly between 0 and 1
 UNIT = ("synonymy_threshold",)  # between 0 and 1, both included (1 links only identical vectors)
 POSITIVE = ("fact_top_k", "entity_top_k", "fact_candidates", "hybrid_fact_top_k", "concurrency", "max_output_tokens",
@@ -317,7 +325,7 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         allowed = next((c for section, c in KIND_CHOICES.items() if section in where), ())
         if allowed and value not in allowed:
             raise InputError(f"{where}: '{value}' is not one of {', '.join(allowed)}")
-    elif key == "url" and not (isinstance(value, str) and value.startswith(QDRANT_URL_SCHEMES)):
+    elif key == "url" and not _qdrant_url(value):
         raise InputError(f"{where}: '{value}' is not a Qdrant URL (http://HOST:PORT, https://..., or local:PATH)")
     elif key in CHOICES and value not in CHOICES[key]:
         raise InputError(f"{where}: '{value}' is not one of {', '.join(CHOICES[key])}")

@@ -398,6 +398,8 @@ class SentenceTransformerEmbedder:
         if not Path(self.model).is_dir():
             raise HippoError(f"[embedder] model: '{self.model}' is neither {MINILM} (bundled) nor a local model folder; "
                              "models are never downloaded")
+        if not (Path(self.model) / "config.json").is_file():
+            raise HippoError(f"[embedder] model: '{self.model}' is a folder without a model (no config.json)")
         return Path(self.model)
 
     def query_encoder(self) -> QueryEncoder | None:
