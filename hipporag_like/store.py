@@ -175,6 +175,7 @@ def _open_leased(index_dir: Path, folder: Path, segment_roots: tuple[Path, ...],
     offsets = {kind: np.concatenate([[0], np.cumsum([s.counts[kind] for s in segments])]).astype(np.int64) for kind in VECTOR_KINDS}
     version = Version(folder, manifest, tables, derived, segments, offsets, lease)
     check_structure(version)
+    check_counts(version)
     return version
 
 
@@ -273,6 +274,18 @@ def check_structure(version: Version) -> None:
     for segment in version.segments:
         for kind in VECTOR_KINDS:
             _check_vectors(segment, kind, dim)
+
+
+def check_counts(version: Version) -> None:
+    """The manifest's counts (what `stats` reports) agree with the arrays they describe."""
+    t, stated = version.tables, version.manifest.get("counts", {})
+    actual = {"passages": int(np.asarray(t.passage_live).sum()), "phrases": int(t.phrase_live().sum()),
+              "facts": int(t.fact_live().sum()), "segments": len(version.segments),
+              "rows": {"passages": t.n_passages, "phrases": t.n_phrases, "facts": len(t.fact_point)}}
+    for key, value in actual.items():
+        if key in stated and stated[key] != value:
+            raise IndexFormatError(f"{version.folder / MANIFEST}: counts.{key} says {stated[key]}, the arrays hold {value} "
+                                   "(damaged or edited)")
 
 
 def _check_vectors(segment: Segment, kind: str, dim: int) -> None:

@@ -528,3 +528,15 @@ def test_damaged_cache_entries_are_computed_again(tmp_path):
     refused = cli("index", str(corpus), "--index", str(tmp_path / "three"), "--cache-dir", str(tmp_path / "folder"))
     assert refused.returncode == 2 and refused.stderr.strip().endswith("cache.sqlite3: is a folder, not the cache file; "
                                                                           "move it away, or give another --cache-dir")
+
+
+def test_manifest_counts_must_agree_with_the_arrays(idx):
+    """`stats` reports the manifest's counts: an edited count once passed `verify`."""
+    path = next(idx.glob("v*/manifest.json"))
+    manifest = json.loads(path.read_text())
+    manifest["counts"]["passages"] = 99
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match=r"manifest.json: counts.passages says 99, the arrays hold \d+"):
+        open_version(idx)
+    done = cli("verify", "--index", str(idx))
+    assert done.returncode == 2 and "counts.passages says 99" in done.stderr
