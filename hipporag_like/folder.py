@@ -186,6 +186,13 @@ class IndexWriter:
 
     def _release(self) -> None:
         if self._lock_fd is not None:
+            if not self._is_index() and self._same_file(self._lock_fd):
+                # No index came of it (a refused or failed first build): leave nothing beside the
+                # target. A writer that opened this file meanwhile sees it replaced and retries.
+                try:
+                    os.unlink(self._lock_path)
+                except OSError:
+                    pass
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None

@@ -410,6 +410,7 @@ def test_bad_input_exits_2_with_one_line_and_changes_no_index(case, tmp_path, de
         assert digest(path) == was, f"{path} changed"
     for path in setup.absent:
         assert not path.exists(), f"{path} was created"
+        assert not (path.parent / f".{path.name}.lock").exists(), f"a writer lock was left beside {path}"
     for path, kind in setup.kept_kind.items():
         assert stat.S_IFMT(path.lstat().st_mode) == kind, f"{path} was replaced"
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
