@@ -253,7 +253,8 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
-def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool, failed: Sequence[Any] = ()) -> None:
+def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool, failed: Sequence[Any] = (),
+                   warnings: Sequence[str] = ()) -> None:
     data = {
         "index": str(index_dir),
         "added": len(summary.added),
@@ -264,11 +265,16 @@ def _change_report(summary: Any, index_dir: Path, seconds: float, as_json: bool,
         "quarantined": [e.passage_id for e in summary.failed],
         "failed": [f.to_dict() for f in failed],
         "counts": summary.manifest.get("counts", {}),
+        "warnings": list(warnings),
     }
     if as_json:
         _print_json(data)
-    elif not summary.changed:
-        click.echo(f"nothing to change in {index_dir} ({summary.already_present} passages already indexed)")
+        return
+    for warning in warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
+    if not summary.changed:
+        why = f"{summary.already_present} passages already indexed" if summary.already_present else "its documents are up to date"
+        click.echo(f"nothing to change in {index_dir} ({why})")
     else:
         click.echo(f"{index_dir}: added {data['added']}, removed {data['removed']} passages in {data['seconds']} s; "
                    f"now {data['counts'].get('passages')} passages, {data['counts'].get('facts')} facts")
@@ -320,13 +326,13 @@ def insert(corpus: tuple[Path, ...], index_dir: Path, replace_same_title: bool, 
     with Index.open(index_dir) as opened:
         config = extraction_config(_with_chunk_tokens(opened.config, chunk_tokens), openie_file=openie_file, kind=extractor,
                                    base_url=llm_base_url, model=llm_model)
-        passages, remove = plan_insert(opened, corpus, reading_chunking(config), skip_bad=skip_bad,
+        passages, remove, warnings = plan_insert(opened, corpus, reading_chunking(config), skip_bad=skip_bad,
                                        replace_same_title=replace_same_title, replace_source=replace_source)
         chosen = insert_extractor(config, cache_dir, changed=config.extractor != opened.config.extractor)
         summary = opened.apply(add=passages, remove=remove, cache_dir=cache_dir, progress=Progress.for_terminal(quiet or as_json), extractor=chosen,
                                lock_wait=lock_wait)
     failed = failed_passages({e.passage_id: e.error or "failed" for e in summary.failed}, passages)
-    _change_report(summary, index_dir, time.monotonic() - started, as_json, failed)
+    _change_report(summary, index_dir, time.monotonic() - started, as_json, failed, warnings)
     _settle_failures(failed, allow_failed, "they are indexed without facts: delete them and insert them again to retry")
 
 

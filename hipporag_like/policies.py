@@ -79,17 +79,17 @@ def ids_for_sources(index: PassageLookup, passages_by_source: Mapping[str | Path
 
 
 def plan_insert(index: PassageLookup, paths: Sequence[str | Path], chunking: ChunkingConfig, *, skip_bad: bool = False,
-                replace_same_title: bool = False, replace_source: bool = False) -> tuple[list[Passage], list[str]]:
-    """`insert`: (passages to add, ids to remove) for the files and folders in `paths`, read as
-    the index cuts documents: plain additions, updates by title, or documents brought up to
-    date by source (`plan_sync`)."""
+                replace_same_title: bool = False, replace_source: bool = False) -> tuple[list[Passage], list[str], list[str]]:
+    """`insert`: (passages to add, ids to remove, warnings of the reading) for the files and
+    folders in `paths`, read as the index cuts documents: plain additions, updates by title, or
+    documents brought up to date by source (`plan_sync`)."""
     from .corpus import read_corpus
 
     if replace_source:
-        passages = read_sources(paths, chunking, skip_bad).passages
-        return plan_sync(index, passages, paths)
-    passages = read_corpus(paths, skip_bad=skip_bad, chunking=chunking).passages
-    return passages, plan_replacements(index, passages) if replace_same_title else []
+        report = read_sources(paths, chunking, skip_bad)
+        return (*plan_sync(index, report.passages, paths), report.warnings)
+    report = read_corpus(paths, skip_bad=skip_bad, chunking=chunking)
+    return report.passages, plan_replacements(index, report.passages) if replace_same_title else [], report.warnings
 
 
 def passages_of_sources(sources: Iterable[str | Path], chunking: ChunkingConfig) -> dict[str | Path, list[Passage] | InputError]:

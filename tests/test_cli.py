@@ -313,3 +313,21 @@ def test_prices_must_be_finite(tmp_path):
     for price in ("nan", "inf", "-1"):
         result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "i"), "--dry-run", f"--price-in={price}"])
         assert result.exit_code == 2 and "is not a price" in result.output
+
+
+def test_insert_of_a_folder_says_which_files_it_skipped(demo_index_path, tmp_path):
+    import shutil
+
+    index = tmp_path / "index"
+    shutil.copytree(demo_index_path, index)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mill.md").write_text("# Zed Mill\n\nZed Mill is a flour mill on the Ostrel River.", encoding="utf-8")
+    (docs / "more.csv").write_text("title,text\nA,x\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["insert", str(docs), "--index", str(index), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {docs}: skipped 1 file(s) that are not .txt, .md, .pdf or .html, e.g. more.csv" in result.stderr
+    again = CliRunner().invoke(main, ["insert", str(docs), "--index", str(index), "--replace-source", "--json", "--quiet"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["warnings"] and not json.loads(again.stdout)["changed"]
+    said = CliRunner().invoke(main, ["insert", str(docs), "--index", str(index), "--replace-source", "--quiet"])
+    assert "nothing to change" in said.stdout and "(its documents are up to date)" in said.stdout
