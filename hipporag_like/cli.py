@@ -169,6 +169,8 @@ def _build(passages: list, index_dir: Path, config: PipelineConfig, cache_dir: P
 def _llm_note(config: PipelineConfig, passages: int) -> None:
     """Before the first LLM call: where it goes, and how long one request may take at most."""
     llm = config.extractor
+    if not llm.model:  # said before the note, which would name model 'None'
+        raise HippoError(f"[extractor] model: required for the '{llm.kind}' extractor (or pass --llm-model)")
     where = f" at {redact_url(llm.base_url)}" if llm.kind == "openai" else ""
     click.echo(f"extracting {passages} passages with {llm.kind} model '{llm.model}'{where}; each request waits at most "
                f"{llm.timeout_s:g} s and is retried up to {llm.max_retries} times", err=True)
