@@ -104,11 +104,11 @@ class Index:
 
     def insert(self, passages: Iterable[Passage], **options: Any) -> ChangeSummary:
         """Add passages not yet in the index (by content id); only they are extracted and embedded."""
-        return self.apply(add=arguments.passages(passages), **options)
+        return self._apply(arguments.passages(passages), [], **options)
 
     def delete(self, passage_ids: Iterable[str] | str, **options: Any) -> ChangeSummary:
         """Remove passages (one id, or a list), and every fact, phrase and edge only they supported."""
-        return self.apply(remove=arguments.passage_ids(passage_ids), **options)
+        return self._apply([], arguments.passage_ids(passage_ids), **options)
 
     def update(self, old_id: str, new: Passage, **options: Any) -> ChangeSummary:
         """Replace one passage by a new version of it, in one transaction."""
@@ -120,7 +120,12 @@ class Index:
         """One transaction: remove, then add. Afterwards this object shows the latest commit.
         `lock_wait`: seconds to wait while another process writes (0: IndexBusyError at once).
         Queries through this object from other threads wait for it (gate.py)."""
-        add, remove = arguments.passages(add, "add"), arguments.passage_ids(remove, "remove")
+        return self._apply(arguments.passages(add, "add"), arguments.passage_ids(remove, "remove"), cache_dir=cache_dir,
+                           progress=progress, extractor=extractor, compact=compact, lock_wait=lock_wait)
+
+    def _apply(self, add: list[Passage], remove: list[str], *, cache_dir: str | Path | None = None, progress: Progress = QUIET,
+               extractor: Extractor | None = None, compact: bool = False, lock_wait: float = 0.0) -> ChangeSummary:
+        """`apply` on arguments already checked."""
         with self._gate.writing():
             self._check_open()
             self.close()  # a store client of ours must not hold what the writer opens
@@ -140,7 +145,7 @@ class Index:
         paths = arguments.paths(paths)
         passages = read_sources(paths, self.config.chunking, skip_bad).passages
         add, remove = plan_sync(self, passages, paths)
-        return self.apply(add=add, remove=remove, **options)
+        return self._apply(add, remove, **options)  # read and planned here: nothing to check again
 
     def compact(self, **options: Any) -> ChangeSummary:
         """Fold every segment into one, dropping deleted rows (also done by writes past a ratio)."""
