@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from .corpus import MAX_PASSAGE_CHARS, Passage, is_passage_id, json_type, passage_id
 from .errors import InputError
-from .text import has_visible
+from .text import has_visible, unicode_problem
 
 
 def _kind(value: Any) -> str:
@@ -24,10 +24,9 @@ def question_text(question: Any) -> str:
     """A question: a string with something visible in it, and valid Unicode."""
     if not isinstance(question, str):
         raise InputError(f"the question must be a string, got {_kind(question)}")
-    try:
-        question.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(f"the question is not valid Unicode (unpaired surrogate at character {exc.start})") from None
+    problem = unicode_problem(question)
+    if problem:
+        raise InputError(f"the question {problem}")
     if not has_visible(question):
         raise InputError("the question is empty")
     return question
@@ -83,10 +82,9 @@ def _check_passage(p: Passage, where: str) -> None:
     for field in ("title", "text", "source", "doc_id"):
         if not isinstance(getattr(p, field), str):
             raise InputError(f"{where}: field \"{field}\" must be a string, got {_kind(getattr(p, field))}")
-    try:
-        p.content.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(f"{where}: title or text is not valid Unicode (unpaired surrogate at character {exc.start})") from None
+    problem = unicode_problem(p.content)
+    if problem:
+        raise InputError(f"{where}: title or text {problem}")
     if not has_visible(p.text):
         raise InputError(f"{where}: field \"text\" is empty")
     if len(p.text) > MAX_PASSAGE_CHARS:

@@ -5,7 +5,6 @@ Exit codes: 0 success, 2 bad usage or input (a one-line message on stderr), 1 in
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -20,7 +19,8 @@ from .config import EXTRACTOR_KINDS, LLM_KINDS, QUERY_LLM_CHOICES, PipelineConfi
 from .errors import HippoError
 from .progress import Progress
 from .retrieval import MODES
-from .commands.common import OneLineErrors, _check_index_path, _check_output, _fail, _print_json, guarded
+from .commands.common import (OneLineErrors, _check_index_path, _check_output, _fail, _print_json, asked_for_json, guarded,
+                              print_json_error)
 from .text import printable
 from .urls import redact_url
 
@@ -169,10 +169,9 @@ def _build(passages: list, index_dir: Path, config: PipelineConfig, cache_dir: P
 def _llm_note(config: PipelineConfig, passages: int) -> None:
     """Before the first LLM call: where it goes, and how long one request may take at most."""
     llm = config.extractor
-    if not llm.model:  # said before the note, which would name model 'None'
-        raise HippoError(f"[extractor] model: required for the '{llm.kind}' extractor (or pass --llm-model)")
+    model = llm.llm_model()  # before the note, which would name model 'None'
     where = f" at {redact_url(llm.base_url)}" if llm.kind == "openai" else ""
-    click.echo(f"extracting {passages} passages with {llm.kind} model '{llm.model}'{where}; each request waits at most "
+    click.echo(f"extracting {passages} passages with {llm.kind} model '{model}'{where}; each request waits at most "
                f"{llm.timeout_s:g} s and is retried up to {llm.max_retries} times", err=True)
 
 
@@ -543,8 +542,8 @@ def run() -> None:
             raise
         message = f"{type(exc).__name__}: {exc}"
         click.echo(f"internal error: {message} (set HIPPORAG_DEBUG=1 for the traceback)", err=True)
-        if "--json" in sys.argv[1:]:
-            click.echo(json.dumps({"error": {"code": 1, "message": f"internal error: {message}"}}, ensure_ascii=True))
+        if asked_for_json():
+            print_json_error(1, f"internal error: {message}")
         sys.exit(1)
 
 

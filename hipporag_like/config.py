@@ -58,6 +58,12 @@ class ExtractorConfig:
     temperature: float = 0.0
     max_output_tokens: int = 1024
 
+    def llm_model(self) -> str:
+        """The model an LLM extractor asks; one message wherever a call would go without one."""
+        if not self.model:
+            raise InputError(f"[extractor] model: required for the '{self.kind}' extractor (or pass --llm-model)")
+        return self.model
+
 
 @dataclass(frozen=True)
 class EmbedderConfig:

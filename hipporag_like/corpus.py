@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import InputError
-from .text import has_visible
+from .text import has_visible, unicode_problem
 
 if TYPE_CHECKING:
     from .chunking import Counter
@@ -149,10 +149,9 @@ class _Collector:
         if metadata is not None and not isinstance(metadata, dict):
             return self.bad(where, f'field "metadata" must be an object, got {json_type(metadata)}')
         for name, value in (("title", title), ("text", text)):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:  # a lone surrogate, e.g. a JSON "\ud800" escape
-                return self.bad(where, f'field "{name}" is not valid Unicode (unpaired surrogate at character {exc.start})')
+            problem = unicode_problem(value)
+            if problem:
+                return self.bad(where, f'field "{name}" {problem}')
         title, body = title.strip(), text.strip()
         if not has_visible(body):
             return self.bad(where, 'field "text" is empty' + (" (only invisible characters)" if body else ""))

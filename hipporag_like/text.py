@@ -25,6 +25,16 @@ def normalize_phrase(phrase: str) -> str:
     return _LEADING_ARTICLE.sub("", _SPACES.sub(" ", lowered).strip())
 
 
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is not valid Unicode (a lone surrogate, e.g. from a JSON "\\ud800" escape or a
+    command-line byte that is not UTF-8), or None when it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"is not valid Unicode (unpaired surrogate at character {exc.start})"
+    return None
+
+
 def has_visible(text: str) -> bool:
     """Whether `text` holds a character one can see: NUL, other controls and zero-width marks
     alone (which str.strip() keeps) make an empty passage, not a real one."""

@@ -27,11 +27,21 @@ def _fail(message: str, code: int = 2, as_json: bool | None = None) -> None:
         context = click.get_current_context(silent=True)
         as_json = bool(context is not None and context.params.get("as_json"))
     if as_json:
-        try:
-            click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True))
-        except BrokenPipeError:
-            _reader_went_away()
+        print_json_error(code, message)
     sys.exit(code)
+
+
+def print_json_error(code: int, message: str) -> None:
+    """The error as `serve` answers it, on stdout, for a --json consumer."""
+    try:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True))
+    except BrokenPipeError:
+        _reader_went_away()
+
+
+def asked_for_json(args: Any = None) -> bool:
+    """--json among the raw arguments: parsing may fail before it reads the flag."""
+    return "--json" in (sys.argv[1:] if args is None else list(args))
 
 
 class OneLineErrors(click.Group):
@@ -42,7 +52,7 @@ class OneLineErrors(click.Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        as_json = "--json" in (sys.argv[1:] if args is None else list(args))  # parsing may stop before it
+        as_json = asked_for_json(args)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
             sys.stdout.flush()  # --help's text is written here, not at exit

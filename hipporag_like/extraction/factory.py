@@ -47,9 +47,8 @@ def make_extractor(
 
 def llm_backend(config: ExtractorConfig) -> "OpenAIBackend | VLLMBackend":
     """The chat backend of an LLM extractor's config (also answers query-time LLM calls)."""
-    if not config.model:
-        raise HippoError(f"[extractor] model: required for the '{config.kind}' extractor (or pass --llm-model)")
-    return _openai_backend(config, config.model) if config.kind == "openai" else _vllm_backend(config, config.model)
+    model = config.llm_model()
+    return _openai_backend(config, model) if config.kind == "openai" else _vllm_backend(config, model)
 
 
 def _openai_backend(config: ExtractorConfig, model: str) -> "OpenAIBackend":

@@ -67,9 +67,7 @@ class CacheKeys:
         """Keys for a pipeline's LLM extractor, without building its backend (no model load)."""
         if config.kind not in LLM_KINDS:
             raise HippoError(f"[extractor] kind: '{config.kind}' is not an LLM extractor")
-        if not config.model:
-            raise HippoError(f"[extractor] model: required for the '{config.kind}' extractor (or pass --llm-model)")
-        return cls(config.kind, config.model)
+        return cls(config.kind, config.llm_model())
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..corpus import is_passage_id
 from ..errors import HippoError, IndexFormatError, IndexLockedError, InputError
 from ..llm.backend import LLMError
-from ..text import has_visible
+from ..text import has_visible, unicode_problem
 from .models import AnswerRequest, ChangeResponse, ErrorResponse, InsertRequest, Limits, QueryRequest, QueryResponse
 from .state import IndexHolder
 
@@ -105,10 +105,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def _text(value: str, name: str, limit: int, *, required: bool = True) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ApiError(422, "invalid_text", f"{name} is not valid Unicode (unpaired surrogate at character {exc.start})") from None
+    problem = unicode_problem(value)
+    if problem:
+        raise ApiError(422, "invalid_text", f"{name} {problem}")
     if required and not has_visible(value):
         raise ApiError(422, "invalid_request", f"{name} is empty" + (" (only invisible characters)" if value.strip() else ""))
     if len(value) > limit:
